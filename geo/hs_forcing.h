@@ -8,10 +8,20 @@
  * CSV: one header line with column names; the date column is "date" or "time" (YYYY-MM-DD).
  * netCDF: a "time" coordinate with CF units "days|hours|seconds since YYYY-MM-DD[ hh:mm:ss]"
  * (standard/gregorian/proleptic_gregorian calendar) at a daily step; data variables
- * (time) for a lumped basin or (time, hru) per HRU. Every read is counted by the I/O profiler. */
+ * (time) for a lumped basin or (time, hru) per HRU (the first dimension must be named "time";
+ * the second may have any name). Day i is the calendar day holding time stamp i. scale_factor and
+ * add_offset are applied; values equal to _FillValue or missing_value (or to the netCDF default
+ * fill of a float/double variable without _FillValue) become NaN; valid_min/valid_max/valid_range
+ * are ignored (as xarray does). Forcing units are checked and converted when a `units` attribute
+ * is present: temperature to degC (from K), precipitation and PET to mm d-1 (from mm, mm s-1,
+ * mm h-1, kg m-2 s-1, m, m s-1, ...); unknown units are an error naming the variable and the
+ * units; a missing attribute means the variable is already in degC / mm d-1. Observations
+ * (hs_series_read) are returned as stored (after scaling). Every read (one per nc_get_var call,
+ * one per CSV file) is counted by the I/O profiler. */
 #ifndef HS_GEO_FORCING_H
 #define HS_GEO_FORCING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hs_api.h"
@@ -40,6 +50,11 @@ typedef struct hs_forcing {
  *  Free with hs_forcing_destroy(). Errors name the file and the variable/column/line. */
 HS_NODISCARD HS_API hs_status hs_forcing_read(hs_ctx *ctx, const hs_forcing_spec *spec,
                                               hs_forcing **out);
+/** Allocates a forcing of n_time x n_hru values, all NaN (missing), starting at first_day;
+ *  pet_mm is allocated only when with_pet. n_time and n_hru must be > 0 (HS_ERR_ARG).
+ *  Free with hs_forcing_destroy(). Thread-safe. */
+HS_NODISCARD HS_API hs_status hs_forcing_create(hs_ctx *ctx, hs_day first_day, size_t n_time,
+                                                size_t n_hru, bool with_pet, hs_forcing **out);
 /** NULL-safe; sets *f to NULL. */
 HS_API void hs_forcing_destroy(hs_forcing **f);
 

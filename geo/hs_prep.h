@@ -29,7 +29,10 @@ typedef struct hs_gap_report {
 } hs_gap_report;
 
 /** Fills gaps of f (all HRUs) restricted to the steps [first, first + count) in place.
- *  `label` names the file in messages. */
+ *  `label` names the file in messages; variables are named by role ("precip", "temp", "pet").
+ *  The report (may be NULL) counts filled values per variable (days x HRUs). On error
+ *  (HS_ERR_FORMAT for a gap that cannot be filled, HS_ERR_ARG for a bad window) f is left
+ *  unchanged. Thread-safe for distinct forcings. */
 HS_NODISCARD HS_API hs_status hs_prep_fill_gaps(hs_ctx *ctx, const char *label, hs_forcing *f,
                                                 size_t first, size_t count, size_t max_gap_days,
                                                 hs_gap_report *report);
@@ -45,7 +48,11 @@ typedef struct hs_elev_spec {
 
 /** Builds per-HRU forcing [count][n_hru_out] from a lumped (n_hru == 1) or already per-HRU
  *  (n_hru == n_hru_out) forcing, over the steps [first, first + count). Output arrays are
- *  allocated into *out (free with hs_forcing_destroy). pet_mm is copied when present. */
+ *  allocated into *out (free with hs_forcing_destroy); its first_day is in->first_day + first.
+ *  pet_mm is copied when present. A per-HRU input is transferred with the same formulas (use
+ *  apply_lapse = false and a zero gradient when it already represents each HRU). Missing values
+ *  (NaN) stay missing: fill gaps first. HS_ERR_ARG for inconsistent sizes, HS_ERR_CONFIG for a
+ *  non-finite lapse rate or gradient. Thread-safe. */
 HS_NODISCARD HS_API hs_status hs_prep_to_hrus(hs_ctx *ctx, const hs_forcing *in, size_t first,
                                               size_t count, const hs_elev_spec *spec,
                                               hs_forcing **out);

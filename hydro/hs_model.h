@@ -103,7 +103,8 @@ HS_NODISCARD HS_API hs_status hs_model_init(hs_model *m, const double *params, h
  *  Allocates nothing; thread-safe for disjoint HRU ranges of one model. */
 HS_NODISCARD HS_API hs_status hs_model_run(hs_model *m, hs_range hrus, const hs_forcing_view *f,
                                            const hs_flux_view *out, hs_ctx *ctx);
-/** Total water stored in HRU `hru` (mm): every store, including routing buffers. */
+/** Total water stored in HRU `hru` (mm): every store, including routing buffers. NAN when m is
+ *  NULL or hru >= n_hru. */
 HS_API double hs_model_storage_mm(const hs_model *m, size_t hru);
 HS_API const hs_model_ops *hs_model_get_ops(const hs_model *m);
 HS_API size_t hs_model_n_hru(const hs_model *m);

@@ -1,0 +1,36 @@
+/* hs_app.h -- run orchestration behind the `hydroscale` CLI.
+ *
+ * The driver layer is the only place that knows every other folder: it turns the config store
+ * into plain structs (periods, forcing, model, calibration set-up), runs the model or the
+ * calibration, and writes the outputs of docs-interface.md §3. Library modules stay ignorant of
+ * each other (STYLE.md §1). */
+#ifndef HS_DRIVERS_APP_H
+#define HS_DRIVERS_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hs_config.h"
+#include "hs_ctx.h"
+
+typedef enum hs_app_command { HS_CMD_RUN, HS_CMD_CALIBRATE, HS_CMD_INFO } hs_app_command;
+
+typedef struct hs_app_options {
+    hs_app_command command;
+    const char *config_path;
+    const char *const *overrides; /* "KEY=VALUE" */
+    size_t n_overrides;
+    const char *output_dir;  /* --output, or NULL */
+    const char *params_path; /* --params, or NULL */
+    bool progress;           /* progress line on stderr */
+    int verbosity;           /* -1 quiet, 0 normal, 1 verbose */
+} hs_app_options;
+
+/** Runs one command end to end. Messages go through ctx's log sink; the final results are
+ *  printed on stdout. */
+HS_NODISCARD hs_status hs_app_main(const hs_app_options *opts, hs_ctx *ctx);
+
+/** The application's config schema (docs-interface.md §2 plus hydroscale's own keys). */
+const hs_config_key *hs_app_schema(size_t *n);
+
+#endif /* HS_DRIVERS_APP_H */

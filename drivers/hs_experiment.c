@@ -1,0 +1,548 @@
+/* hs_experiment.c -- config -> experiment: forcing preparation, observations, model and
+ * calibration set-up (see hs_experiment.h). */
+#define _POSIX_C_SOURCE 200809L
+#include "hs_experiment.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "hs_io.h"
+#include "hs_pet.h"
+#include "hs_prep.h"
+
+#define PI 3.14159265358979323846
+
+static hs_status get_optional_double(const hs_config *cfg, const char *key, hs_ctx *ctx,
+                                     bool *has, double *out) {
+    *has = hs_config_has(cfg, key);
+    if (*has) HS_TRY(hs_config_get_double(cfg, key, ctx, out));
+    return HS_OK;
+}
+
+static hs_status get_optional_period(const hs_config *cfg, const char *key, hs_ctx *ctx,
+                                     bool *has, hs_period *out) {
+    *has = hs_config_has(cfg, key);
+    if (*has) HS_TRY(hs_config_get_period(cfg, key, ctx, out));
+    return HS_OK;
+}
+
+/* FORCING_VARIABLES: role -> name, with the interface's defaults pr/tas/pet. */
+static hs_status forcing_names(const hs_config *cfg, hs_ctx *ctx, hs_forcing_spec *spec) {
+    spec->var_precip = "pr";
+    spec->var_temp = "tas";
+    spec->var_pet = "pet";
+    const hs_config_entry *map;
+    size_t n;
+    HS_TRY(hs_config_get_map(cfg, "FORCING_VARIABLES", ctx, &map, &n));
+    for (size_t i = 0; i < n; i++) {
+        if (!map[i].value)
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: FORCING_VARIABLES: %s must name one variable",
+                           hs_config_origin(cfg, "FORCING_VARIABLES"), map[i].key);
+        if (strcasecmp(map[i].key, "precip") == 0)
+            spec->var_precip = map[i].value;
+        else if (strcasecmp(map[i].key, "temp") == 0)
+            spec->var_temp = map[i].value;
+        else if (strcasecmp(map[i].key, "pet") == 0)
+            spec->var_pet = map[i].value;
+        else
+            return HS_FAIL(ctx, HS_ERR_CONFIG,
+                           "%s: FORCING_VARIABLES: unknown role '%s'; expected precip, temp, pet",
+                           hs_config_origin(cfg, "FORCING_VARIABLES"), map[i].key);
+    }
+    return HS_OK;
+}
+
+static hs_status check_within(hs_ctx *ctx, const char *key, hs_period p, hs_period outer,
+                              const char *outer_what) {
+    if (p.start < outer.start || p.end > outer.end) {
+        char a[11], b[11], c[11], d[11];
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s %s..%s lies outside %s %s..%s", key,
+                       hs_day_format(p.start, a), hs_day_format(p.end, b), outer_what,
+                       hs_day_format(outer.start, c), hs_day_format(outer.end, d));
+    }
+    return HS_OK;
+}
+
+static hs_status resolve_periods(hs_experiment *e, const hs_config *cfg, const hs_forcing *f,
+                                 hs_ctx *ctx) {
+    hs_period span = {f->first_day, f->first_day + (hs_day)f->n_time - 1};
+    e->experiment = span;
+    if (hs_config_has(cfg, "EXPERIMENT_TIME_START"))
+        HS_TRY(hs_config_get_date(cfg, "EXPERIMENT_TIME_START", ctx, &e->experiment.start));
+    if (hs_config_has(cfg, "EXPERIMENT_TIME_END"))
+        HS_TRY(hs_config_get_date(cfg, "EXPERIMENT_TIME_END", ctx, &e->experiment.end));
+    if (e->experiment.end < e->experiment.start)
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: EXPERIMENT_TIME_END is before EXPERIMENT_TIME_START",
+                       e->config_path);
+    char what[4200];
+    snprintf(what, sizeof what, "the forcing of %s", e->forcing_path);
+    HS_TRY(check_within(ctx, "experiment period", e->experiment, span, what));
+    HS_TRY(get_optional_period(cfg, "SPINUP_PERIOD", ctx, &e->has_spinup, &e->spinup));
+    HS_TRY(get_optional_period(cfg, "CALIBRATION_PERIOD", ctx, &e->has_calib, &e->calib));
+    HS_TRY(get_optional_period(cfg, "EVALUATION_PERIOD", ctx, &e->has_eval, &e->eval));
+    if (e->has_spinup)
+        HS_TRY(check_within(ctx, "SPINUP_PERIOD", e->spinup, e->experiment, "the experiment period"));
+    if (e->has_calib)
+        HS_TRY(check_within(ctx, "CALIBRATION_PERIOD", e->calib, e->experiment,
+                            "the experiment period"));
+    if (e->has_eval)
+        HS_TRY(check_within(ctx, "EVALUATION_PERIOD", e->eval, e->experiment,
+                            "the experiment period"));
+    if (e->has_spinup && e->has_calib && e->spinup.end >= e->calib.start)
+        return HS_FAIL(ctx, HS_ERR_CONFIG,
+                       "%s: SPINUP_PERIOD must end before CALIBRATION_PERIOD starts",
+                       hs_config_origin(cfg, "SPINUP_PERIOD"));
+    if (e->has_spinup && e->has_eval && e->spinup.end >= e->eval.start)
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: SPINUP_PERIOD must end before EVALUATION_PERIOD starts",
+                       hs_config_origin(cfg, "SPINUP_PERIOD"));
+    return HS_OK;
+}
+
+/* Latitude for Oudin: LATITUDE, else the lat of POUR_POINT_COORDS ("lat/lon"). */
+static hs_status latitude(const hs_config *cfg, hs_ctx *ctx, double *lat) {
+    bool has;
+    HS_TRY(get_optional_double(cfg, "LATITUDE", ctx, &has, lat));
+    if (has) return HS_OK;
+    if (hs_config_has(cfg, "POUR_POINT_COORDS")) {
+        const char *s;
+        HS_TRY(hs_config_get_string(cfg, "POUR_POINT_COORDS", ctx, &s));
+        double lon;
+        if (sscanf(s, "%lf/%lf", lat, &lon) == 2 && fabs(*lat) <= 90) return HS_OK;
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: POUR_POINT_COORDS: '%s' is not lat/lon",
+                       hs_config_origin(cfg, "POUR_POINT_COORDS"), s);
+    }
+    return HS_FAIL(ctx, HS_ERR_CONFIG,
+                   "%s: Oudin PET needs the latitude: set LATITUDE (degrees) or POUR_POINT_COORDS",
+                   hs_config_path(cfg));
+}
+
+static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx) {
+    hs_forcing_spec spec;
+    memset(&spec, 0, sizeof spec);
+    HS_TRY(hs_config_get_path(cfg, "FORCING_FILE", ctx, e->forcing_path, sizeof e->forcing_path));
+    spec.path = e->forcing_path;
+    HS_TRY(forcing_names(cfg, ctx, &spec));
+    hs_forcing *raw = NULL;
+    HS_TRY(hs_forcing_read(ctx, &spec, &raw));
+    hs_status st = resolve_periods(e, cfg, raw, ctx);
+    size_t first = (size_t)(e->experiment.start - raw->first_day);
+    size_t count = (size_t)hs_period_days(e->experiment);
+
+    int pet_method = 0;
+    if (st == HS_OK) st = hs_config_get_enum(cfg, "PET_METHOD", ctx, &pet_method, NULL);
+    if (st == HS_OK) {
+        if (pet_method == 0) pet_method = raw->pet_mm ? 1 : 2; /* auto */
+        if (pet_method == 1 && !raw->pet_mm)
+            st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                         "%s: PET_METHOD is forcing but %s has no variable '%s' (FORCING_VARIABLES.pet)",
+                         hs_config_origin(cfg, "PET_METHOD"), e->forcing_path, spec.var_pet);
+        if (pet_method == 3)
+            st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                         "%s: PET_METHOD hamon is not available yet; use oudin or forcing",
+                         hs_config_origin(cfg, "PET_METHOD"));
+    }
+    long max_gap = 5;
+    if (st == HS_OK) st = hs_config_get_int(cfg, "FORCING_MAX_GAP_DAYS", ctx, &max_gap);
+    hs_gap_report gaps = {0, 0, 0};
+    if (st == HS_OK) {
+        if (pet_method != 1) { /* PET is recomputed; its gaps do not matter */
+            hs_free(raw->pet_mm);
+            raw->pet_mm = NULL;
+        }
+        st = hs_prep_fill_gaps(ctx, e->forcing_path, raw, first, count, (size_t)max_gap, &gaps);
+    }
+    if (st == HS_OK && gaps.filled_precip + gaps.filled_temp + gaps.filled_pet > 0)
+        hs_log(ctx, HS_LOG_WARN,
+               "%s: filled %zu missing precipitation day(s) with 0, %zu temperature and %zu PET "
+               "day(s) by linear interpolation (gaps of at most %ld days)",
+               e->forcing_path, gaps.filled_precip, gaps.filled_temp, gaps.filled_pet, max_gap);
+
+    /* elevation transfer from the station to the basin */
+    bool has_zf = false, has_zh = false;
+    double zf = 0, zh = 0;
+    if (st == HS_OK) st = get_optional_double(cfg, "FORCING_ELEVATION", ctx, &has_zf, &zf);
+    if (st == HS_OK) st = get_optional_double(cfg, "HRU_ELEVATION", ctx, &has_zh, &zh);
+    if (!has_zf) zf = zh;
+    if (!has_zh) zh = zf;
+    e->z_forcing_m = zf;
+    e->z_hru_m = zh;
+    hs_elev_spec es;
+    memset(&es, 0, sizeof es);
+    es.z_forcing_m = zf;
+    es.z_hru_m = &e->z_hru_m;
+    es.n_hru_out = 1;
+    if (st == HS_OK) st = hs_config_get_bool(cfg, "APPLY_LAPSE_RATE", ctx, &es.apply_lapse);
+    if (st == HS_OK) st = hs_config_get_double(cfg, "LAPSE_RATE", ctx, &es.lapse_rate_k_per_m);
+    if (st == HS_OK)
+        st = hs_config_get_double(cfg, "PRECIP_GRADIENT", ctx, &es.precip_gradient_per_100m);
+    if (st == HS_OK) st = hs_prep_to_hrus(ctx, raw, first, count, &es, &e->forcing);
+    hs_forcing_destroy(&raw);
+    HS_TRY(st);
+
+    hs_forcing *f = e->forcing;
+    if (pet_method == 2) {
+        double lat_deg;
+        HS_TRY(latitude(cfg, ctx, &lat_deg));
+        HS_TRY(HS_ALLOC_ARRAY(ctx, f->pet_mm, f->n_time * f->n_hru, "PET"));
+        for (size_t t = 0; t < f->n_time; t++) {
+            int doy = hs_day_of_year(f->first_day + (hs_day)t);
+            for (size_t i = 0; i < f->n_hru; i++)
+                f->pet_mm[t * f->n_hru + i] =
+                    hs_pet_oudin(f->temp_c[t * f->n_hru + i], lat_deg * PI / 180.0, doy);
+        }
+        e->pet_source = "oudin";
+    } else {
+        e->pet_source = "forcing";
+    }
+    e->n_hru = f->n_hru;
+    e->view.n_time = f->n_time;
+    e->view.n_hru = f->n_hru;
+    e->view.first_day = f->first_day;
+    e->view.precip_mm = f->precip_mm;
+    e->view.temp_c = f->temp_c;
+    e->view.pet_mm = f->pet_mm;
+    return HS_OK;
+}
+
+static hs_status read_observations(hs_experiment *e, const hs_config *cfg, bool need_obs,
+                                   hs_ctx *ctx) {
+    size_t n = (size_t)hs_period_days(e->experiment);
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->q_obs_m3s, n, "observations"));
+    for (size_t t = 0; t < n; t++) e->q_obs_m3s[t] = NAN;
+    if (!hs_config_has(cfg, "OBSERVATIONS_FILE")) {
+        if (need_obs)
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: calibration needs OBSERVATIONS_FILE",
+                           hs_config_path(cfg));
+        return HS_OK;
+    }
+    HS_TRY(hs_config_get_path(cfg, "OBSERVATIONS_FILE", ctx, e->obs_path, sizeof e->obs_path));
+    const char *var;
+    HS_TRY(hs_config_get_string(cfg, "OBSERVATIONS_VARIABLE", ctx, &var));
+    hs_series *obs = NULL;
+    HS_TRY(hs_series_read(ctx, e->obs_path, var, &obs));
+    size_t valid = 0;
+    for (size_t t = 0; t < n; t++) {
+        hs_day d = e->experiment.start + (hs_day)t;
+        if (d < obs->first_day || d >= obs->first_day + (hs_day)obs->n) continue;
+        double q = obs->values[d - obs->first_day];
+        if (isfinite(q) && q < 0) {
+            char buf[11];
+            hs_series_destroy(&obs);
+            return HS_FAIL(ctx, HS_ERR_FORMAT, "%s: %s on %s is negative (%g m3 s-1)",
+                           e->obs_path, var, hs_day_format(d, buf), q);
+        }
+        e->q_obs_m3s[t] = q;
+        valid += isfinite(q);
+    }
+    hs_series_destroy(&obs);
+    e->has_obs = valid > 0;
+    if (need_obs && e->has_calib) {
+        size_t in_cal = 0;
+        for (hs_day d = e->calib.start; d <= e->calib.end; d++)
+            in_cal += isfinite(e->q_obs_m3s[hs_experiment_step(e, d)]);
+        if (in_cal < 2)
+            return HS_FAIL(ctx, HS_ERR_CONFIG,
+                           "%s: %s has %zu observation(s) in CALIBRATION_PERIOD; need at least 2",
+                           hs_config_origin(cfg, "CALIBRATION_PERIOD"), e->obs_path, in_cal);
+    }
+    return HS_OK;
+}
+
+static hs_status parse_param_value(hs_ctx *ctx, const char *origin, const char *name,
+                                   const char *text, double *out) {
+    if (!text || !hs_config_parse_double(text, out))
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: parameter %s: '%s' is not a number", origin, name,
+                       text ? text : "(list)");
+    return HS_OK;
+}
+
+static hs_status unknown_param(hs_ctx *ctx, const hs_model_ops *ops, const char *origin,
+                               const char *name) {
+    char names[1024] = "";
+    for (size_t k = 0; k < ops->n_params; k++) {
+        strncat(names, ops->params[k].name, sizeof names - strlen(names) - 1);
+        if (k + 1 < ops->n_params) strncat(names, ", ", sizeof names - strlen(names) - 1);
+    }
+    return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: %s has no parameter '%s'; expected one of: %s",
+                   origin, ops->name, name, names);
+}
+
+static hs_status read_params_file(hs_experiment *e, const char *path, hs_ctx *ctx) {
+    hs_config *pc = NULL;
+    HS_TRY(hs_config_create(ctx, &pc));
+    hs_status st = hs_config_load(pc, path, ctx);
+    for (size_t i = 0; st == HS_OK && i < hs_config_n_entries(pc); i++) {
+        const char *key, *value;
+        st = hs_config_entry_scalar(pc, i, ctx, &key, &value);
+        if (st != HS_OK) break;
+        long k = hs_model_param_index(e->ops, key);
+        if (k < 0) {
+            /* best_params.yaml also records the model and objective: skip those keys */
+            if (strcmp(key, "model") == 0 || strcmp(key, "objective") == 0 ||
+                strcmp(key, "objective_value") == 0)
+                continue;
+            st = unknown_param(ctx, e->ops, path, key);
+            break;
+        }
+        st = parse_param_value(ctx, path, key, value, &e->params[k]);
+    }
+    hs_config_destroy(&pc);
+    return st;
+}
+
+static hs_status setup_parameters(hs_experiment *e, const hs_config *cfg, const char *params_path,
+                                  hs_ctx *ctx) {
+    const hs_model_ops *ops = e->ops;
+    size_t np = ops->n_params;
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->params, np, "parameters"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->params_hru, np * e->n_hru, "parameters"));
+    double *lo_all, *hi_all;
+    HS_TRY(HS_ALLOC_ARRAY(ctx, lo_all, np, "bounds"));
+    hs_status st = HS_ALLOC_ARRAY(ctx, hi_all, np, "bounds");
+    if (st != HS_OK) {
+        hs_free(lo_all);
+        return st;
+    }
+    for (size_t k = 0; k < np; k++) {
+        e->params[k] = ops->params[k].dflt;
+        lo_all[k] = ops->params[k].lower;
+        hi_all[k] = ops->params[k].upper;
+    }
+    const hs_config_entry *map;
+    size_t n;
+    const char *origin = hs_config_origin(cfg, "PARAMETERS");
+    st = hs_config_get_map(cfg, "PARAMETERS", ctx, &map, &n);
+    for (size_t i = 0; st == HS_OK && i < n; i++) {
+        long k = hs_model_param_index(ops, map[i].key);
+        if (k < 0) st = unknown_param(ctx, ops, origin, map[i].key);
+        else st = parse_param_value(ctx, origin, map[i].key, map[i].value, &e->params[k]);
+    }
+    if (st == HS_OK && params_path) st = read_params_file(e, params_path, ctx);
+
+    origin = hs_config_origin(cfg, "PARAMETER_BOUNDS");
+    if (st == HS_OK) st = hs_config_get_map(cfg, "PARAMETER_BOUNDS", ctx, &map, &n);
+    for (size_t i = 0; st == HS_OK && i < n; i++) {
+        long k = hs_model_param_index(ops, map[i].key);
+        if (k < 0) {
+            st = unknown_param(ctx, ops, origin, map[i].key);
+            break;
+        }
+        double lo, hi;
+        if (map[i].n_items != 2 || !hs_config_parse_double(map[i].items[0], &lo) ||
+            !hs_config_parse_double(map[i].items[1], &hi)) {
+            st = HS_FAIL(ctx, HS_ERR_CONFIG, "%s: PARAMETER_BOUNDS: %s: expected [lower, upper]",
+                         origin, map[i].key);
+            break;
+        }
+        if (!(lo < hi)) {
+            st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                         "%s: PARAMETER_BOUNDS: %s: lower bound %g is not below upper bound %g",
+                         origin, map[i].key, lo, hi);
+            break;
+        }
+        lo_all[k] = lo;
+        hi_all[k] = hi;
+    }
+
+    /* calibrated subset */
+    const char *const *names = NULL;
+    size_t n_names = 0;
+    if (st == HS_OK && hs_config_has(cfg, "PARAMS_TO_CALIBRATE"))
+        st = hs_config_get_list(cfg, "PARAMS_TO_CALIBRATE", ctx, &names, &n_names);
+    size_t n_cal = 0;
+    if (st == HS_OK) {
+        if (names) n_cal = n_names;
+        else
+            for (size_t k = 0; k < np; k++) n_cal += ops->params[k].calibrate;
+        if (n_cal == 0)
+            st = HS_FAIL(ctx, HS_ERR_CONFIG, "%s: PARAMS_TO_CALIBRATE is empty",
+                         hs_config_origin(cfg, "PARAMS_TO_CALIBRATE"));
+    }
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, e->cal_index, n_cal, "calibration set");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, e->lower, n_cal, "calibration set");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, e->upper, n_cal, "calibration set");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, e->x0, n_cal, "calibration set");
+    size_t j = 0;
+    for (size_t k = 0; st == HS_OK && k < (names ? n_names : np); k++) {
+        long idx;
+        if (names) {
+            idx = hs_model_param_index(ops, names[k]);
+            if (idx < 0) {
+                st = unknown_param(ctx, ops, hs_config_origin(cfg, "PARAMS_TO_CALIBRATE"),
+                                   names[k]);
+                break;
+            }
+            for (size_t q = 0; q < j; q++)
+                if (e->cal_index[q] == (size_t)idx) {
+                    st = HS_FAIL(ctx, HS_ERR_CONFIG, "%s: PARAMS_TO_CALIBRATE lists %s twice",
+                                 hs_config_origin(cfg, "PARAMS_TO_CALIBRATE"), names[k]);
+                    break;
+                }
+            if (st != HS_OK) break;
+        } else {
+            if (!ops->params[k].calibrate) continue;
+            idx = (long)k;
+        }
+        e->cal_index[j] = (size_t)idx;
+        e->lower[j] = lo_all[idx];
+        e->upper[j] = hi_all[idx];
+        double x = e->params[idx];
+        if (x < e->lower[j] || x > e->upper[j]) {
+            double c = x < e->lower[j] ? e->lower[j] : e->upper[j];
+            hs_log(ctx, HS_LOG_WARN,
+                   "starting value of %s (%g) is outside its bounds [%g, %g]; starting from %g",
+                   ops->params[idx].name, x, e->lower[j], e->upper[j], c);
+            x = c;
+        }
+        e->x0[j] = x;
+        j++;
+    }
+    e->n_cal = j;
+    hs_free(lo_all);
+    hs_free(hi_all);
+    return st;
+}
+
+static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx) {
+    const char *name;
+    HS_TRY(hs_config_get_string(cfg, "HYDROLOGICAL_MODEL", ctx, &name));
+    e->ops = hs_model_find(name);
+    if (!e->ops) {
+        char names[512] = "";
+        for (size_t i = 0; i < hs_model_count(); i++) {
+            if (i) strncat(names, ", ", sizeof names - strlen(names) - 1);
+            strncat(names, hs_model_at(i)->name, sizeof names - strlen(names) - 1);
+        }
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: HYDROLOGICAL_MODEL: unknown model '%s'; available: %s",
+                       hs_config_origin(cfg, "HYDROLOGICAL_MODEL"), name, names);
+    }
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->model_opts, e->ops->n_option_keys + 1, "model options"));
+    for (size_t i = 0; i < e->ops->n_option_keys; i++) {
+        const char *key = e->ops->option_keys[i];
+        if (!hs_config_has(cfg, key)) continue;
+        const char *value;
+        HS_TRY(hs_config_get_string(cfg, key, ctx, &value));
+        e->model_opts[e->n_model_opts].key = key;
+        e->model_opts[e->n_model_opts].value = value;
+        e->n_model_opts++;
+    }
+    hs_status st = hs_model_create(e->ops, e->model_opts, e->n_model_opts, e->n_hru, ctx, &e->model);
+    if (st != HS_OK) hs_ctx_prefix(ctx, "%s", hs_config_path(cfg));
+    return st;
+}
+
+hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_override,
+                               const char *params_path, bool need_obs, hs_ctx *ctx,
+                               hs_experiment **out) {
+    *out = NULL;
+    hs_experiment *e = calloc(1, sizeof *e);
+    if (!e) return HS_FAIL(ctx, HS_ERR_NOMEM, "cannot allocate the experiment");
+    e->config_path = hs_config_path(cfg);
+    hs_status st = hs_config_get_string(cfg, "DOMAIN_NAME", ctx, &e->domain_name);
+    if (st == HS_OK) st = hs_config_get_string(cfg, "EXPERIMENT_ID", ctx, &e->experiment_id);
+    const char *out_root = output_dir_override;
+    if (st == HS_OK && !out_root) st = hs_config_get_string(cfg, "OUTPUT_DIR", ctx, &out_root);
+    if (st == HS_OK) {
+        int n = snprintf(e->out_dir, sizeof e->out_dir, "%s/%s/%s", out_root, e->domain_name,
+                         e->experiment_id);
+        if (n < 0 || (size_t)n >= sizeof e->out_dir)
+            st = HS_FAIL(ctx, HS_ERR_CONFIG, "OUTPUT_DIR: path too long");
+    }
+    int disc = 0;
+    if (st == HS_OK) st = hs_config_get_enum(cfg, "DOMAIN_DISCRETIZATION", ctx, &disc, NULL);
+    if (st == HS_OK && (disc != 0 || hs_config_has(cfg, "DOMAIN_FILE")))
+        st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                     "%s: only lumped domains without DOMAIN_FILE are supported in this version "
+                     "(domains from a DEM come with `hydroscale domain`)",
+                     hs_config_origin(cfg, hs_config_has(cfg, "DOMAIN_FILE")
+                                               ? "DOMAIN_FILE"
+                                               : "DOMAIN_DISCRETIZATION"));
+    if (st == HS_OK) st = hs_config_get_double(cfg, "BASIN_AREA_KM2", ctx, &e->area_km2);
+    if (st == HS_OK) st = prepare_forcing(e, cfg, ctx);
+    if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
+    if (st == HS_OK) st = setup_model(e, cfg, ctx);
+    if (st == HS_OK) st = setup_parameters(e, cfg, params_path, ctx);
+    int metric = 0;
+    if (st == HS_OK) st = hs_config_get_enum(cfg, "OPTIMIZATION_METRIC", ctx, &metric, NULL);
+    e->metric = (hs_metric)metric;
+    if (st == HS_OK) st = hs_config_get_int(cfg, "NUMBER_OF_ITERATIONS", ctx, &e->iterations);
+    if (st == HS_OK) st = hs_config_get_double(cfg, "DDS_R", ctx, &e->dds_r);
+    long seed = 42;
+    if (st == HS_OK) st = hs_config_get_int(cfg, "RANDOM_SEED", ctx, &seed);
+    e->seed = (unsigned long long)seed;
+    if (st == HS_OK) {
+        size_t n = e->view.n_time;
+        st = HS_ALLOC_ARRAY(ctx, e->runoff_mm, n * e->n_hru, "runoff");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, e->q_sim_mm, n, "simulated discharge");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, e->q_sim_m3s, n, "simulated discharge");
+        e->mm_to_m3s = e->area_km2 / 86.4;
+    }
+    if (st != HS_OK) {
+        hs_experiment_destroy(&e);
+        return st;
+    }
+    *out = e;
+    return HS_OK;
+}
+
+void hs_experiment_destroy(hs_experiment **ep) {
+    if (!ep || !*ep) return;
+    hs_experiment *e = *ep;
+    hs_forcing_destroy(&e->forcing);
+    hs_model_destroy(&e->model);
+    hs_free(e->q_obs_m3s);
+    hs_free(e->model_opts);
+    hs_free(e->params);
+    hs_free(e->params_hru);
+    hs_free(e->cal_index);
+    hs_free(e->lower);
+    hs_free(e->upper);
+    hs_free(e->x0);
+    hs_free(e->runoff_mm);
+    hs_free(e->q_sim_mm);
+    hs_free(e->q_sim_m3s);
+    free(e);
+    *ep = NULL;
+}
+
+hs_status hs_experiment_simulate(hs_experiment *e, const double *params, size_t n_steps,
+                                 hs_ctx *ctx) {
+    size_t np = e->ops->n_params;
+    for (size_t i = 0; i < e->n_hru; i++)
+        memcpy(e->params_hru + i * np, params, np * sizeof *params);
+    HS_TRY(hs_model_init(e->model, e->params_hru, ctx));
+    hs_forcing_view v = e->view;
+    v.n_time = n_steps;
+    hs_flux_view flux = {e->runoff_mm, NULL, NULL};
+    hs_range all = {0, e->n_hru};
+    HS_TRY(hs_model_run(e->model, all, &v, &flux, ctx));
+    /* lumped: one HRU covering the basin (area-weighted sums come with domains, #5) */
+    for (size_t t = 0; t < n_steps; t++) {
+        double q = e->runoff_mm[t * e->n_hru];
+        e->q_sim_mm[t] = q;
+        e->q_sim_m3s[t] = q * e->mm_to_m3s;
+    }
+    return HS_OK;
+}
+
+void hs_experiment_metrics(const hs_experiment *e, hs_period p, hs_period_metrics *m) {
+    memset(m, 0, sizeof *m);
+    size_t first = hs_experiment_step(e, p.start);
+    size_t n = (size_t)hs_period_days(p);
+    const double *sim = e->q_sim_m3s + first;
+    const double *obs = e->q_obs_m3s + first;
+    for (size_t t = 0; t < n; t++) m->n_obs += isfinite(obs[t]);
+    m->valid = m->n_obs >= 2;
+    if (!m->valid) return;
+    m->kge = hs_metric_kge(sim, obs, n, &m->parts);
+    hs_kge_parts pp;
+    m->kgep = hs_metric_kgep(sim, obs, n, &pp);
+    m->parts.gamma = pp.gamma;
+    m->nse = hs_metric_nse(sim, obs, n);
+    m->lognse = hs_metric_lognse(sim, obs, n, -1.0, NULL);
+    m->rmse = hs_metric_rmse(sim, obs, n);
+    m->pbias = hs_metric_pbias(sim, obs, n);
+}

@@ -1,0 +1,96 @@
+/* hs_experiment.h -- one experiment resolved from the config: periods, prepared forcing,
+ * observations, the model and the calibration set-up, plus the evaluation that DDS calls.
+ *
+ * Everything is read and prepared once (forcing read once, shared read-only); the evaluation
+ * loop then touches no file and allocates nothing. */
+#ifndef HS_DRIVERS_EXPERIMENT_H
+#define HS_DRIVERS_EXPERIMENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hs_config.h"
+#include "hs_ctx.h"
+#include "hs_forcing.h"
+#include "hs_metrics.h"
+#include "hs_model.h"
+#include "hs_time.h"
+
+typedef struct hs_experiment {
+    /* identification and paths */
+    const char *domain_name;
+    const char *experiment_id;
+    const char *config_path;
+    char out_dir[4096]; /* OUTPUT_DIR/DOMAIN_NAME/EXPERIMENT_ID */
+    char forcing_path[4096];
+    char obs_path[4096];
+
+    /* time: step 0 is experiment.start */
+    hs_period experiment;
+    bool has_spinup, has_calib, has_eval;
+    hs_period spinup, calib, eval;
+
+    /* prepared forcing [n_time][n_hru] and its description */
+    hs_forcing *forcing;
+    hs_forcing_view view;
+    size_t n_hru;
+    double area_km2;
+    double z_forcing_m, z_hru_m;
+    const char *pet_source; /* "forcing" or "oudin" */
+
+    /* observed discharge over the experiment (NaN = missing), m3 s-1 */
+    double *q_obs_m3s;
+    bool has_obs;
+
+    /* model */
+    const hs_model_ops *ops;
+    hs_model *model;
+    hs_model_option *model_opts;
+    size_t n_model_opts;
+    double *params;     /* [n_params] full vector: defaults, PARAMETERS, --params */
+    double *params_hru; /* [n_hru][n_params] work copy used by evaluations */
+
+    /* calibration */
+    size_t n_cal;
+    size_t *cal_index; /* [n_cal] indices into params */
+    double *lower, *upper, *x0; /* [n_cal] */
+    hs_metric metric;
+    long iterations;
+    double dds_r;
+    unsigned long long seed;
+
+    /* work buffers, allocated once */
+    double *runoff_mm; /* [n_time][n_hru] */
+    double *q_sim_mm;  /* [n_time] basin */
+    double *q_sim_m3s; /* [n_time] */
+    double mm_to_m3s;  /* area_km2 / 86.4 */
+} hs_experiment;
+
+/** Resolves the config into an experiment (reads forcing and observations, prepares the forcing,
+ *  creates the model). `params_path` (nullable) is a YAML of parameter values. */
+HS_NODISCARD hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_override,
+                                            const char *params_path, bool need_obs, hs_ctx *ctx,
+                                            hs_experiment **out);
+void hs_experiment_destroy(hs_experiment **e);
+
+/** Runs the model with the full parameter vector `params` over steps [0, n_steps), filling
+ *  q_sim_mm and q_sim_m3s for those steps. */
+HS_NODISCARD hs_status hs_experiment_simulate(hs_experiment *e, const double *params,
+                                              size_t n_steps, hs_ctx *ctx);
+
+/** Index of `day` in the experiment (0-based step). */
+static inline size_t hs_experiment_step(const hs_experiment *e, hs_day day) {
+    return (size_t)(day - e->experiment.start);
+}
+
+/** Metrics of q_sim vs q_obs over a period of the experiment. */
+typedef struct hs_period_metrics {
+    bool valid;
+    size_t n_obs;
+    double kge, kgep, nse, lognse, rmse, pbias;
+    hs_kge_parts parts;
+} hs_period_metrics;
+
+void hs_experiment_metrics(const hs_experiment *e, hs_period p, hs_period_metrics *m);
+
+#endif /* HS_DRIVERS_EXPERIMENT_H */

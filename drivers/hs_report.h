@@ -1,0 +1,48 @@
+/* hs_report.h -- the files a run leaves behind (docs-interface.md §3): streamflow, trajectory,
+ * best parameters, summary.json and the hydrograph plot. Each file is written to a temporary
+ * name and renamed into place. */
+#ifndef HS_DRIVERS_REPORT_H
+#define HS_DRIVERS_REPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "hs_experiment.h"
+#include "hs_io.h"
+
+/** What a calibration produced (NULL/0 for `run`). */
+typedef struct hs_calib_result {
+    size_t n_evals;
+    const double *x;     /* [n_evals][n_cal] candidates in evaluation order */
+    const double *value; /* [n_evals] metric value of each candidate */
+    const double *best;  /* [n_evals] best metric value after each evaluation */
+    const double *best_params; /* [n_params] full vector */
+    double best_value;
+    double wall_s, eval_s;
+    hs_io_counts io_in_loop; /* I/O counted while the evaluation loop ran */
+} hs_calib_result;
+
+typedef struct hs_run_summary {
+    const char *command;
+    const hs_calib_result *calib; /* NULL for `run` */
+    const double *params;          /* [n_params] parameters of the final run */
+    hs_period_metrics m_calib, m_eval;
+    double wall_s;
+    hs_io_counts io;
+    double peak_rss_mb;
+    const char *strategy;
+} hs_run_summary;
+
+HS_NODISCARD hs_status hs_report_streamflow(const hs_experiment *e, hs_ctx *ctx);
+HS_NODISCARD hs_status hs_report_trajectory(const hs_experiment *e, const hs_calib_result *c,
+                                            hs_ctx *ctx);
+HS_NODISCARD hs_status hs_report_best_params(const hs_experiment *e, const hs_calib_result *c,
+                                             hs_ctx *ctx);
+HS_NODISCARD hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s,
+                                         hs_ctx *ctx);
+/** Observed vs simulated over the evaluation period (else calibration, else everything) with
+ *  gnuplot; a missing gnuplot is a warning, not an error. */
+HS_NODISCARD hs_status hs_report_plot(const hs_experiment *e, const hs_run_summary *s,
+                                      hs_ctx *ctx);
+
+#endif /* HS_DRIVERS_REPORT_H */

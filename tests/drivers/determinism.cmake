@@ -1,0 +1,26 @@
+# Runs the same calibration twice with one seed and once with another; the trajectories of the
+# first two must be byte-identical and the third must differ.
+foreach(run a b)
+  execute_process(COMMAND ${EXE} calibrate ${CFG} --no-progress --quiet --output ${OUT}/${run}
+                  --set NUMBER_OF_ITERATIONS=150 RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "calibration ${run} failed (${rc})")
+  endif()
+endforeach()
+execute_process(COMMAND ${EXE} calibrate ${CFG} --no-progress --quiet --output ${OUT}/c
+                --set NUMBER_OF_ITERATIONS=150 --set RANDOM_SEED=7 RESULT_VARIABLE rc)
+file(READ ${OUT}/a/bow/run_1/calibration/trajectory.csv ta)
+file(READ ${OUT}/b/bow/run_1/calibration/trajectory.csv tb)
+file(READ ${OUT}/c/bow/run_1/calibration/trajectory.csv tc)
+if(NOT ta STREQUAL tb)
+  message(FATAL_ERROR "same seed gave different trajectories")
+endif()
+if(ta STREQUAL tc)
+  message(FATAL_ERROR "different seeds gave the same trajectory")
+endif()
+file(READ ${OUT}/a/bow/run_1/run/streamflow.csv sa)
+file(READ ${OUT}/b/bow/run_1/run/streamflow.csv sb)
+if(NOT sa STREQUAL sb)
+  message(FATAL_ERROR "same seed gave different streamflow")
+endif()
+message(STATUS "identical trajectories for seed 42, different for seed 7")
