@@ -195,10 +195,17 @@ static hs_status convert_value(hs_config *cfg, yaml_document_t *doc, yaml_node_t
 
 static hs_status yaml_error(const yaml_parser_t *p, const char *label, hs_ctx *ctx) {
     const yaml_mark_t *m = p->problem ? &p->problem_mark : &p->context_mark;
-    return HS_FAIL(ctx, HS_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s%s%s", label,
+    /* libyaml finds an unclosed bracket where the next token is, often a line later: name the
+     * line where the construct it was parsing started too */
+    char started[64] = "";
+    if (p->context && p->problem)
+        snprintf(started, sizeof started, " started at line %lu, column %lu",
+                 (unsigned long)p->context_mark.line + 1,
+                 (unsigned long)p->context_mark.column + 1);
+    return HS_FAIL(ctx, HS_ERR_CONFIG, "%s:%lu:%lu: YAML syntax error: %s%s%s%s", label,
                    (unsigned long)m->line + 1, (unsigned long)m->column + 1,
                    p->problem ? p->problem : "unknown problem", p->context ? " " : "",
-                   p->context ? p->context : "");
+                   p->context ? p->context : "", started);
 }
 
 hs_status hs_config_load(hs_config *cfg, const char *path, hs_ctx *ctx) {

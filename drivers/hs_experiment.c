@@ -152,7 +152,7 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
             hs_free(raw->pet_mm);
             raw->pet_mm = NULL;
         }
-        st = hs_prep_fill_gaps(ctx, e->forcing_path, raw, first, count, (size_t)max_gap, &gaps);
+        st = hs_prep_fill_gaps(ctx, e->forcing_path, &spec, raw, first, count, (size_t)max_gap, &gaps);
     }
     if (st == HS_OK && gaps.filled_precip + gaps.filled_temp + gaps.filled_pet > 0)
         hs_log(ctx, HS_LOG_WARN,
@@ -214,7 +214,7 @@ static hs_status read_observations(hs_experiment *e, const hs_config *cfg, bool 
     for (size_t t = 0; t < n; t++) e->q_obs_m3s[t] = NAN;
     if (!hs_config_has(cfg, "OBSERVATIONS_FILE")) {
         if (need_obs)
-            return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: calibration needs OBSERVATIONS_FILE",
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: calibrate needs OBSERVATIONS_FILE (observed discharge)",
                            hs_config_path(cfg));
         return HS_OK;
     }

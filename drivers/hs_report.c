@@ -82,23 +82,35 @@ hs_status hs_report_best_params(const hs_experiment *e, const hs_calib_result *c
     return hs_io_writer_commit(&w);
 }
 
+/* cJSON prints %.15g unless that fails its own relative-epsilon round-trip check, so values can
+ * come back a few ulp off; summary.json must hold the exact doubles (the final run's KGE equals
+ * the best objective bit for bit), so every number is written with %.17g as raw JSON. Non-finite
+ * values become null, which keeps the file valid JSON. */
+static void add_num(cJSON *obj, const char *name, double v) {
+    char text[32];
+    if (isfinite(v))
+        snprintf(text, sizeof text, "%.17g", v);
+    else
+        snprintf(text, sizeof text, "null");
+    cJSON_AddRawToObject(obj, name, text);
+}
+
 static cJSON *metrics_json(const hs_period_metrics *m, hs_period p) {
     cJSON *o = cJSON_CreateObject();
     char a[11], b[11];
     cJSON_AddStringToObject(o, "start", hs_day_format(p.start, a));
     cJSON_AddStringToObject(o, "end", hs_day_format(p.end, b));
-    cJSON_AddNumberToObject(o, "n_obs", (double)m->n_obs);
+    add_num(o, "n_obs", (double)m->n_obs);
     if (!m->valid) return o;
-    /* cJSON writes non-finite numbers as null, which keeps the file valid JSON */
-    cJSON_AddNumberToObject(o, "KGE", m->kge);
-    cJSON_AddNumberToObject(o, "KGEp", m->kgep);
-    cJSON_AddNumberToObject(o, "NSE", m->nse);
-    cJSON_AddNumberToObject(o, "logNSE", m->lognse);
-    cJSON_AddNumberToObject(o, "RMSE", m->rmse);
-    cJSON_AddNumberToObject(o, "PBIAS", m->pbias);
-    cJSON_AddNumberToObject(o, "r", m->parts.r);
-    cJSON_AddNumberToObject(o, "alpha", m->parts.alpha);
-    cJSON_AddNumberToObject(o, "beta", m->parts.beta);
+    add_num(o, "KGE", m->kge);
+    add_num(o, "KGEp", m->kgep);
+    add_num(o, "NSE", m->nse);
+    add_num(o, "logNSE", m->lognse);
+    add_num(o, "RMSE", m->rmse);
+    add_num(o, "PBIAS", m->pbias);
+    add_num(o, "r", m->parts.r);
+    add_num(o, "alpha", m->parts.alpha);
+    add_num(o, "beta", m->parts.beta);
     return o;
 }
 
@@ -114,16 +126,16 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
     cJSON_AddStringToObject(root, "model", e->ops->name);
     cJSON_AddStringToObject(root, "algorithm", s->calib ? "DDS" : "none");
     cJSON_AddStringToObject(root, "objective", hs_metric_name(e->metric));
-    cJSON_AddNumberToObject(root, "seed", (double)e->seed);
-    cJSON_AddNumberToObject(root, "n_evaluations", s->calib ? (double)s->calib->n_evals : 1.0);
-    if (s->calib) cJSON_AddNumberToObject(root, "best_objective", s->calib->best_value);
+    add_num(root, "seed", (double)e->seed);
+    add_num(root, "n_evaluations", s->calib ? (double)s->calib->n_evals : 1.0);
+    if (s->calib) add_num(root, "best_objective", s->calib->best_value);
     cJSON *period = cJSON_AddObjectToObject(root, "experiment_period");
     cJSON_AddStringToObject(period, "start", hs_day_format(e->experiment.start, a));
     cJSON_AddStringToObject(period, "end", hs_day_format(e->experiment.end, b));
 
     cJSON *bp = cJSON_AddObjectToObject(root, "best_params");
     for (size_t k = 0; k < e->ops->n_params; k++)
-        cJSON_AddNumberToObject(bp, e->ops->params[k].name, s->params[k]);
+        add_num(bp, e->ops->params[k].name, s->params[k]);
     cJSON *cal = cJSON_AddArrayToObject(root, "calibrated_params");
     for (size_t j = 0; j < e->n_cal; j++)
         cJSON_AddItemToArray(cal, cJSON_CreateString(e->ops->params[e->cal_index[j]].name));
@@ -133,52 +145,52 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
     if (e->has_eval) cJSON_AddItemToObject(metrics, "evaluation", metrics_json(&s->m_eval, e->eval));
 
     cJSON *timing = cJSON_AddObjectToObject(root, "timing");
-    cJSON_AddNumberToObject(timing, "wall_s", s->wall_s);
+    add_num(timing, "wall_s", s->wall_s);
     if (s->calib) {
         const hs_calib_result *c = s->calib;
-        cJSON_AddNumberToObject(timing, "calibration_wall_s", c->wall_s);
-        cJSON_AddNumberToObject(timing, "evals_per_s", c->n_evals / c->wall_s);
-        cJSON_AddNumberToObject(timing, "mean_eval_us", 1e6 * c->eval_s / c->n_evals);
+        add_num(timing, "calibration_wall_s", c->wall_s);
+        add_num(timing, "evals_per_s", c->n_evals / c->wall_s);
+        add_num(timing, "mean_eval_us", 1e6 * c->eval_s / c->n_evals);
         /* serial part = everything in the loop that is not a model evaluation (DDS generation,
          * comparison, bookkeeping) */
-        cJSON_AddNumberToObject(timing, "serial_fraction",
+        add_num(timing, "serial_fraction",
                                 c->wall_s > 0 ? (c->wall_s - c->eval_s) / c->wall_s : 0.0);
     }
     cJSON *exec = cJSON_AddObjectToObject(root, "execution");
     cJSON_AddStringToObject(exec, "strategy", s->strategy);
-    cJSON_AddNumberToObject(exec, "workers", 1);
-    cJSON_AddNumberToObject(exec, "hru_threads", 1);
-    cJSON_AddNumberToObject(exec, "mpi_ranks", 1);
+    add_num(exec, "workers", 1);
+    add_num(exec, "hru_threads", 1);
+    add_num(exec, "mpi_ranks", 1);
     if (s->calib)
-        cJSON_AddNumberToObject(exec, "worker_utilization",
+        add_num(exec, "worker_utilization",
                                 s->calib->wall_s > 0 ? s->calib->eval_s / s->calib->wall_s : 0.0);
 
     cJSON *io = cJSON_AddObjectToObject(root, "io");
     /* summary.json itself is written after this snapshot */
-    cJSON_AddNumberToObject(io, "read_bytes", (double)s->io.read_bytes);
-    cJSON_AddNumberToObject(io, "write_bytes", (double)s->io.write_bytes);
-    cJSON_AddNumberToObject(io, "read_ops", (double)s->io.read_ops);
-    cJSON_AddNumberToObject(io, "write_ops", (double)s->io.write_ops);
+    add_num(io, "read_bytes", (double)s->io.read_bytes);
+    add_num(io, "write_bytes", (double)s->io.write_bytes);
+    add_num(io, "read_ops", (double)s->io.read_ops);
+    add_num(io, "write_ops", (double)s->io.write_ops);
     if (s->calib) {
         cJSON *loop = cJSON_AddObjectToObject(io, "calibration_loop");
-        cJSON_AddNumberToObject(loop, "read_bytes", (double)s->calib->io_in_loop.read_bytes);
-        cJSON_AddNumberToObject(loop, "write_bytes", (double)s->calib->io_in_loop.write_bytes);
-        cJSON_AddNumberToObject(loop, "read_ops", (double)s->calib->io_in_loop.read_ops);
-        cJSON_AddNumberToObject(loop, "write_ops", (double)s->calib->io_in_loop.write_ops);
+        add_num(loop, "read_bytes", (double)s->calib->io_in_loop.read_bytes);
+        add_num(loop, "write_bytes", (double)s->calib->io_in_loop.write_bytes);
+        add_num(loop, "read_ops", (double)s->calib->io_in_loop.read_ops);
+        add_num(loop, "write_ops", (double)s->calib->io_in_loop.write_ops);
     }
     cJSON *mem = cJSON_AddObjectToObject(root, "memory");
-    cJSON_AddNumberToObject(mem, "peak_rss_mb", s->peak_rss_mb);
+    add_num(mem, "peak_rss_mb", s->peak_rss_mb);
     cJSON *dom = cJSON_AddObjectToObject(root, "domain");
     cJSON_AddStringToObject(dom, "discretization", "lumped");
-    cJSON_AddNumberToObject(dom, "n_gru", 1);
-    cJSON_AddNumberToObject(dom, "n_hru", (double)e->n_hru);
-    cJSON_AddNumberToObject(dom, "n_seg", 0);
-    cJSON_AddNumberToObject(dom, "area_km2", e->area_km2);
+    add_num(dom, "n_gru", 1);
+    add_num(dom, "n_hru", (double)e->n_hru);
+    add_num(dom, "n_seg", 0);
+    add_num(dom, "area_km2", e->area_km2);
     cJSON *forc = cJSON_AddObjectToObject(root, "forcing");
     cJSON_AddStringToObject(forc, "file", e->forcing_path);
     cJSON_AddStringToObject(forc, "pet", e->pet_source);
-    cJSON_AddNumberToObject(forc, "forcing_elevation_m", e->z_forcing_m);
-    cJSON_AddNumberToObject(forc, "hru_elevation_m", e->z_hru_m);
+    add_num(forc, "forcing_elevation_m", e->z_forcing_m);
+    add_num(forc, "hru_elevation_m", e->z_hru_m);
 
     char *text = cJSON_Print(root);
     cJSON_Delete(root);

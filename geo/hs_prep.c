@@ -48,7 +48,7 @@ static hs_status scan_gaps(hs_ctx *ctx, const char *label, const hs_forcing *f, 
                 char d0[16], d1[16], hru_txt[32] = "";
                 if (nh > 1) snprintf(hru_txt, sizeof hru_txt, " (HRU %zu)", hru);
                 return HS_FAIL(ctx, HS_ERR_FORMAT,
-                               "%s: variable '%s'%s: %zu missing day%s from %s to %s, %s; "
+                               "%s: variable %s%s: %zu missing day%s from %s to %s, %s; "
                                "cannot fill the gap",
                                label, v->name, hru_txt, b - a, b - a == 1 ? "" : "s",
                                hs_day_format(f->first_day + (hs_day)a, d0),
@@ -66,7 +66,8 @@ static hs_status scan_gaps(hs_ctx *ctx, const char *label, const hs_forcing *f, 
     return HS_OK;
 }
 
-hs_status hs_prep_fill_gaps(hs_ctx *ctx, const char *label, hs_forcing *f, size_t first,
+hs_status hs_prep_fill_gaps(hs_ctx *ctx, const char *label, const hs_forcing_spec *names,
+                            hs_forcing *f, size_t first,
                             size_t count, size_t max_gap_days, hs_gap_report *report) {
     if (!label) label = "forcing";
     if (!f || !f->precip_mm || !f->temp_c)
@@ -76,9 +77,19 @@ hs_status hs_prep_fill_gaps(hs_ctx *ctx, const char *label, hs_forcing *f, size_
                        "%s: steps [%zu, %zu) are outside the forcing's %zu steps", label, first,
                        first + count, f->n_time);
     hs_gap_report local = {0, 0, 0};
-    const gap_var vars[3] = {{"precip", f->precip_mm, true, &local.filled_precip},
-                             {"temp", f->temp_c, false, &local.filled_temp},
-                             {"pet", f->pet_mm, false, &local.filled_pet}};
+    char nm[3][160];
+    const char *roles[3] = {"precip", "temp", "pet"};
+    const char *file_names[3] = {names ? names->var_precip : NULL, names ? names->var_temp : NULL,
+                                 names ? names->var_pet : NULL};
+    for (int k = 0; k < 3; k++) {
+        if (file_names[k] && *file_names[k])
+            snprintf(nm[k], sizeof nm[k], "'%s' (%s)", file_names[k], roles[k]);
+        else
+            snprintf(nm[k], sizeof nm[k], "'%s'", roles[k]);
+    }
+    const gap_var vars[3] = {{nm[0], f->precip_mm, true, &local.filled_precip},
+                             {nm[1], f->temp_c, false, &local.filled_temp},
+                             {nm[2], f->pet_mm, false, &local.filled_pet}};
     for (int pass = 0; pass < 2; pass++) {
         for (int k = 0; k < 3; k++) {
             if (!vars[k].x) continue;

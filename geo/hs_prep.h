@@ -29,11 +29,14 @@ typedef struct hs_gap_report {
 } hs_gap_report;
 
 /** Fills gaps of f (all HRUs) restricted to the steps [first, first + count) in place.
- *  `label` names the file in messages; variables are named by role ("precip", "temp", "pet").
+ *  `label` names the file in messages; `names` (nullable) gives the variables' names in that
+ *  file, which messages use beside the role ("variable 'Tmean_C' (temp)"); without it variables
+ *  are named by role ("precip", "temp", "pet").
  *  The report (may be NULL) counts filled values per variable (days x HRUs). On error
  *  (HS_ERR_FORMAT for a gap that cannot be filled, HS_ERR_ARG for a bad window) f is left
  *  unchanged. Thread-safe for distinct forcings. */
-HS_NODISCARD HS_API hs_status hs_prep_fill_gaps(hs_ctx *ctx, const char *label, hs_forcing *f,
+HS_NODISCARD HS_API hs_status hs_prep_fill_gaps(hs_ctx *ctx, const char *label,
+                                                const hs_forcing_spec *names, hs_forcing *f,
                                                 size_t first, size_t count, size_t max_gap_days,
                                                 hs_gap_report *report);
 

@@ -19,16 +19,22 @@
  * exact rewrites, not approximations:
  *   - recharge: when the water input is +-0 the product I*pow(.) is that same zero (pow of a base
  *     in [0, 1] is finite), so pow is skipped; pow(1, BETA) is exactly 1 and is skipped too;
- *   - routing: SYMFLUENCE adds Q*w to a 10-slot buffer and shifts it. A ring buffer visits the
+ *   - routing: SYMFLUENCE adds Q*w to an L-slot buffer and shifts it. A ring buffer visits the
  *     same slots in the same time order, so each slot accumulates the same sums; adding Q*0 = +0
  *     leaves a slot unchanged, so only the leading non-zero weights are visited.
- * tests/hydro/test_hbv.c checks both against a literal transcription of the NumPy code.
+ * tests/hydro/test_hbv.c checks both against a literal transcription of the NumPy code. Bit
+ * identity also needs a*b+c not contracted into an FMA: ISO C mode (-std=c11, CMake's
+ * C_EXTENSIONS OFF) makes GCC default to -ffp-contract=off; keep it so with -march=native.
  *
- * Deviations from SYMFLUENCE, on purpose: MAXBAS <= 1 gives the unit weight (1, 0, ...) as its
- * newer code does (an older NumPy path gave all-zero weights at exactly MAXBAS = 1 and lost the
- * water). Note that the sampled weights sum to S/(S + L*1e-10) < 1 (S = sum of the triangle
- * ordinates, L the buffer length), so the "symfluence" variant loses about 1e-9 of its runoff in
- * routing, exactly as SYMFLUENCE does; the integral weights sum to 1 to round-off.
+ * Buffer length L: docs-models.md §1.5 says 10 (HS_HBV_ROUTING_BUFFER, the default here), but
+ * SYMFLUENCE's current create_initial_state() allocates get_routing_buffer_length(10) = 12 slots,
+ * and L enters the normaliser through its L*1e-10 term (results then differ by < 1e-9 mm/d).
+ * HBV_ROUTING_BUFFER = 12 reproduces that code to the last bit (checked against NumPy 1.24).
+ * MAXBAS <= 1 gives the unit weight (1, 0, ...) as SYMFLUENCE's current code does (an older
+ * NumPy path gave all-zero weights at exactly MAXBAS = 1 and lost the water). The sampled weights
+ * sum to S/(S + L*1e-10) < 1 (S = sum of the triangle ordinates), so the "symfluence" variant
+ * loses about 1e-9 of its runoff in routing, exactly as SYMFLUENCE does; the integral weights
+ * sum to 1 to round-off.
  *
  * Memory: everything is allocated in create (structure of arrays over HRUs, 64-byte aligned);
  * run() allocates nothing and touches only the HRUs of its range. */
@@ -239,8 +245,7 @@ size_t hs_hbv_maxbas_weights_len(double maxbas, int integral, size_t buffer_len,
         return 1;
     }
     if (integral) {
-        size_t n = (size_t)ceil(maxbas);
-        if (n > cap) n = cap;
+        const size_t n = maxbas < (double)cap ? (size_t)ceil(maxbas) : cap;
         for (size_t i = 1; i <= n; i++) {
             double hi = fmin((double)i, maxbas);
             w[i - 1] = hbv_triangle_cdf(hi, maxbas) - hbv_triangle_cdf((double)(i - 1), maxbas);

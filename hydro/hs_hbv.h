@@ -55,7 +55,8 @@ HS_API extern const hs_model_ops hs_hbv_ops;
 HS_API size_t hs_hbv_maxbas_weights(double maxbas, int integral, double *w, size_t cap);
 
 /** As hs_hbv_maxbas_weights() with the sampled scheme's buffer length given: `buffer_len` steps
- *  (the HBV_ROUTING_BUFFER option; at most 64 are used). Ignored by the integral scheme. */
+ *  (the HBV_ROUTING_BUFFER option; at most 64 are used; 0 gives no weights and returns 0 unless
+ *  MAXBAS <= 1). Ignored by the integral scheme. */
 HS_API size_t hs_hbv_maxbas_weights_len(double maxbas, int integral, size_t buffer_len, double *w,
                                         size_t cap);
 

@@ -35,7 +35,8 @@ typedef struct hs_dds_config {
 typedef struct hs_dds hs_dds;
 
 /** Validates the config (messages name the dimension and the values) and creates the search.
- *  Free with hs_dds_destroy(). */
+ *  `ctx` is borrowed for the life of the search (ask/tell report errors there). Free with
+ *  hs_dds_destroy(). Not thread-safe: one thread asks and tells. */
 HS_NODISCARD HS_API hs_status hs_dds_create(const hs_dds_config *cfg, hs_ctx *ctx, hs_dds **out);
 /** NULL-safe; sets *dds to NULL. */
 HS_API void hs_dds_destroy(hs_dds **dds);
