@@ -13,7 +13,7 @@
 #include "hs_io.h"
 #include "hs_test.h"
 
-#define BOW_DIR HS_SHARED_DATA_DIR "/bow-banff"
+#define BOW_DIR HS_TESTDATA_DIR "/bow"
 #define NC_OK(call)                                                                       \
     do {                                                                                  \
         int rc_ = (call);                                                                 \

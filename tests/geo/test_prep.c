@@ -122,7 +122,7 @@ static void test_fill_errors(hs_ctx *ctx) {
  * 2000-01-01..2009-12-31 (empty fields of P_mm, Tmean_C, E_oudin_mm): 9, 5, 5, the longest run
  * 2 days. Over 1981-2010 the first run longer than 5 days of P_mm is 1996-01-01..1996-03-31. */
 static void test_bow(hs_ctx *ctx) {
-    hs_forcing_spec spec = {HS_SHARED_DATA_DIR "/bow-banff/climate_banff_station.csv", "P_mm",
+    hs_forcing_spec spec = {HS_TESTDATA_DIR "/bow/climate_banff_station.csv", "P_mm",
                             "Tmean_C", "E_oudin_mm"};
     hs_forcing *f = NULL;
     HS_CHECK_INT(hs_forcing_read(ctx, &spec, &f), HS_OK);

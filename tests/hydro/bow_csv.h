@@ -1,5 +1,5 @@
 /* bow_csv.h -- test helper: reads columns of the Bow-at-Banff daily CSV files in
- * shared/data/bow-banff (README there: provenance, units; empty field = missing) for a date
+ * testdata/bow (README there: provenance, units; empty field = missing) for a date
  * range. Test-only code: prints to stderr, uses malloc. */
 #ifndef HS_TESTS_HYDRO_BOW_CSV_H
 #define HS_TESTS_HYDRO_BOW_CSV_H
@@ -11,8 +11,8 @@
 
 #include "hs_time.h"
 
-#define BOW_CLIMATE_CSV HS_SHARED_DATA_DIR "/bow-banff/climate_banff_station.csv"
-#define BOW_DISCHARGE_CSV HS_SHARED_DATA_DIR "/bow-banff/discharge_05BB001.csv"
+#define BOW_CLIMATE_CSV HS_TESTDATA_DIR "/bow/climate_banff_station.csv"
+#define BOW_DISCHARGE_CSV HS_TESTDATA_DIR "/bow/discharge_05BB001.csv"
 
 /* Splits `line` in place at commas (empty fields kept); returns the number of fields. */
 static inline size_t bow_split(char *line, char **fields, size_t cap)
