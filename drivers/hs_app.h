@@ -23,6 +23,7 @@ typedef struct hs_app_options {
     const char *output_dir;  /* --output, or NULL */
     const char *params_path; /* --params, or NULL */
     bool progress;           /* progress line on stderr */
+    bool resume;             /* calibrate: continue from the checkpoint */
     int verbosity;           /* -1 quiet, 0 normal, 1 verbose */
 } hs_app_options;
 

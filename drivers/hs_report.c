@@ -43,15 +43,20 @@ hs_status hs_report_trajectory(const hs_experiment *e, const hs_calib_result *c,
     HS_TRY(out_path(ctx, e, "calibration/trajectory.csv", path, sizeof path));
     hs_io_writer *w = NULL;
     HS_TRY(hs_io_writer_open(ctx, path, &w));
+    /* rows in the order results were applied (= candidate order for DDS); `dispatch` numbers the
+     * candidates in the order they were generated (ASYNC_DDS: replaying the rows in this order
+     * with these dispatch numbers reproduces the run) */
     hs_status st = hs_io_writer_printf(w, "eval,worker,objective,best_objective");
     for (size_t j = 0; st == HS_OK && j < e->n_cal; j++)
         st = hs_io_writer_printf(w, ",%s", e->ops->params[e->cal_index[j]].name);
-    if (st == HS_OK) st = hs_io_writer_printf(w, "\n");
+    if (st == HS_OK) st = hs_io_writer_printf(w, ",dispatch\n");
     for (size_t i = 0; st == HS_OK && i < c->n_evals; i++) {
-        st = hs_io_writer_printf(w, "%zu,0,%.17g,%.17g", i, c->value[i], c->best[i]);
+        st = hs_io_writer_printf(w, "%zu,%d,%.17g,%.17g", i, c->worker ? c->worker[i] : 0,
+                                 c->value[i], c->best[i]);
         for (size_t j = 0; st == HS_OK && j < e->n_cal; j++)
             st = hs_io_writer_printf(w, ",%.17g", c->x[i * e->n_cal + j]);
-        if (st == HS_OK) st = hs_io_writer_printf(w, "\n");
+        if (st == HS_OK)
+            st = hs_io_writer_printf(w, ",%zu\n", c->dispatch ? c->dispatch[i] - 1 : i);
     }
     if (st != HS_OK) {
         hs_io_writer_abort(&w);
@@ -124,7 +129,7 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
     cJSON_AddStringToObject(root, "domain_name", e->domain_name);
     cJSON_AddStringToObject(root, "experiment_id", e->experiment_id);
     cJSON_AddStringToObject(root, "model", e->ops->name);
-    cJSON_AddStringToObject(root, "algorithm", s->calib ? "DDS" : "none");
+    cJSON_AddStringToObject(root, "algorithm", s->calib ? s->calib->algorithm : "none");
     cJSON_AddStringToObject(root, "objective", hs_metric_name(e->metric));
     add_num(root, "seed", (double)e->seed);
     add_num(root, "n_evaluations", s->calib ? (double)s->calib->n_evals : 1.0);
@@ -151,19 +156,23 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
         add_num(timing, "calibration_wall_s", c->wall_s);
         add_num(timing, "evals_per_s", c->n_evals / c->wall_s);
         add_num(timing, "mean_eval_us", 1e6 * c->eval_s / c->n_evals);
-        /* serial part = everything in the loop that is not a model evaluation (DDS generation,
-         * comparison, bookkeeping) */
-        add_num(timing, "serial_fraction",
-                                c->wall_s > 0 ? (c->wall_s - c->eval_s) / c->wall_s : 0.0);
+        /* serial part = the coordinator's time outside evaluations (DDS generation, comparison,
+         * update, bookkeeping), timed on its own */
+        add_num(timing, "serial_s", c->serial_s);
+        add_num(timing, "serial_fraction", c->wall_s > 0 ? c->serial_s / c->wall_s : 0.0);
     }
     cJSON *exec = cJSON_AddObjectToObject(root, "execution");
     cJSON_AddStringToObject(exec, "strategy", s->strategy);
-    add_num(exec, "workers", 1);
-    add_num(exec, "hru_threads", 1);
-    add_num(exec, "mpi_ranks", 1);
-    if (s->calib)
-        add_num(exec, "worker_utilization",
-                                s->calib->wall_s > 0 ? s->calib->eval_s / s->calib->wall_s : 0.0);
+    add_num(exec, "workers", s->calib ? s->calib->workers : 1);
+    add_num(exec, "hru_threads", s->hru_threads > 0 ? s->hru_threads : 1);
+    add_num(exec, "mpi_ranks", s->mpi_ranks > 0 ? s->mpi_ranks : 1);
+    if (s->calib) {
+        add_num(exec, "worker_utilization", s->calib->utilization);
+        add_num(exec, s->calib->algorithm[0] == 'A' ? "pool_size" : "batch_size",
+                (double)s->calib->batch_size);
+        add_num(exec, "failed_candidates", (double)s->calib->n_failed);
+        cJSON_AddBoolToObject(exec, "resumed", s->calib->resumed);
+    }
 
     cJSON *io = cJSON_AddObjectToObject(root, "io");
     /* summary.json itself is written after this snapshot */
@@ -177,6 +186,9 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
         add_num(loop, "write_bytes", (double)s->calib->io_in_loop.write_bytes);
         add_num(loop, "read_ops", (double)s->calib->io_in_loop.read_ops);
         add_num(loop, "write_ops", (double)s->calib->io_in_loop.write_ops);
+        cJSON *ck = cJSON_AddObjectToObject(io, "checkpoints");
+        add_num(ck, "write_bytes", (double)s->calib->io_checkpoint.write_bytes);
+        add_num(ck, "write_ops", (double)s->calib->io_checkpoint.write_ops);
     }
     cJSON *mem = cJSON_AddObjectToObject(root, "memory");
     add_num(mem, "peak_rss_mb", s->peak_rss_mb);

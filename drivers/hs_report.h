@@ -13,13 +13,25 @@
 /** What a calibration produced (NULL/0 for `run`). */
 typedef struct hs_calib_result {
     size_t n_evals;
-    const double *x;     /* [n_evals][n_cal] candidates in evaluation order */
-    const double *value; /* [n_evals] metric value of each candidate */
-    const double *best;  /* [n_evals] best metric value after each evaluation */
+    const double *x;          /* [n_evals][n_cal] candidates in the order their results arrived */
+    const double *value;      /* [n_evals] metric value of each candidate */
+    const double *best;       /* [n_evals] best metric value after each evaluation */
+    const int *worker;        /* [n_evals] worker that evaluated it */
+    const size_t *dispatch;   /* [n_evals] dispatch number (1-based; async DDS: differs from the
+                                 completion order, which is the row order) */
     const double *best_params; /* [n_params] full vector */
     double best_value;
-    double wall_s, eval_s;
-    hs_io_counts io_in_loop; /* I/O counted while the evaluation loop ran */
+    const char *algorithm;    /* "DDS" or "ASYNC_DDS" */
+    size_t batch_size;        /* DDS: candidates per iteration; ASYNC_DDS: pool size */
+    double wall_s;            /* the calibration loop */
+    double eval_s;            /* summed evaluation time over workers */
+    double serial_s;          /* coordinator time outside evaluations (generation, update) */
+    int workers;
+    double utilization;       /* busy / (workers x wall) */
+    size_t n_failed;          /* candidates given the worst objective (model failure, NaN) */
+    bool resumed;
+    hs_io_counts io_in_loop;  /* I/O of the evaluation loop, checkpoints excluded */
+    hs_io_counts io_checkpoint;
 } hs_calib_result;
 
 typedef struct hs_run_summary {
@@ -31,6 +43,8 @@ typedef struct hs_run_summary {
     hs_io_counts io;
     double peak_rss_mb;
     const char *strategy;
+    int hru_threads;
+    int mpi_ranks;
 } hs_run_summary;
 
 HS_NODISCARD hs_status hs_report_streamflow(const hs_experiment *e, hs_ctx *ctx);

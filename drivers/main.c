@@ -3,6 +3,7 @@
  * Parses arguments, installs the stderr log sink and the I/O profiler, and maps a status to the
  * exit code: 0 success, 1 a run failed, 2 usage or configuration error. */
 #define _POSIX_C_SOURCE 200809L
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include "hs_app.h"
 #include "hs_io.h"
 #include "hs_model.h"
+#include "hs_mpi.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "0.0.0"
@@ -36,6 +38,7 @@ static void usage(FILE *out) {
             "  --quiet           warnings and errors only\n"
             "  --verbose         debug messages\n"
             "  --no-progress     no progress line during calibration\n"
+            "  --resume          calibrate: continue from calibration/checkpoint.txt\n"
             "  --help, --version\n"
             "\n"
             "With no CONFIG, run and calibrate use the bundled example (Bow River at Banff,\n"
@@ -93,6 +96,8 @@ int main(int argc, char **argv) {
             o.verbosity = 1;
         } else if (strcmp(a, "--no-progress") == 0) {
             o.progress = false;
+        } else if (strcmp(a, "--resume") == 0) {
+            o.resume = true;
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "hydroscale: error: unknown option '%s' (see --help)\n", a);
             free(overrides);
@@ -135,7 +140,19 @@ int main(int argc, char **argv) {
         o.config_path = env && *env ? env : HS_EXAMPLE_CONFIG;
     }
 
+    /* under an MPI launcher every rank runs this program: join the world first */
     hs_ctx *ctx = hs_ctx_create();
+    bool mpi = false;
+    if (ctx && hs_mpi_built() && hs_mpi_launcher_size() > 1) {
+        if (hs_mpi_init(ctx) != HS_OK) {
+            fprintf(stderr, "hydroscale: error: %s\n", hs_ctx_message(ctx));
+            hs_ctx_destroy(&ctx);
+            free(overrides);
+            return 1;
+        }
+        mpi = hs_mpi_size() > 1;
+        if (hs_mpi_rank() > 0) o.progress = false;
+    }
     hs_ioprof *prof = hs_ioprof_create();
     if (!ctx || !prof) {
         fprintf(stderr, "hydroscale: error: out of memory\n");
@@ -147,6 +164,11 @@ int main(int argc, char **argv) {
     hs_ctx_set_log_level(ctx, o.verbosity < 0 ? HS_LOG_WARN
                               : o.verbosity > 0 ? HS_LOG_DEBUG
                                                 : HS_LOG_INFO);
+    /* the other ranks repeat rank 0's configuration messages: they keep errors only */
+    if (hs_mpi_rank() > 0 && o.verbosity <= 0) {
+        o.verbosity = -1;
+        hs_ctx_set_log_level(ctx, HS_LOG_ERROR);
+    }
     hs_status st = hs_app_main(&o, ctx);
     if (st != HS_OK) {
         if (o.progress) fputc('\n', stderr);
@@ -154,6 +176,14 @@ int main(int argc, char **argv) {
         if (o.verbosity > 0) fprintf(stderr, "hydroscale: (raised at %s)\n", hs_ctx_where(ctx));
     }
     int rc = exit_code(st);
+    if (mpi) {
+        /* a failing rank must not leave the others waiting for messages that never come */
+        if (st != HS_OK) {
+            fflush(stderr);
+            hs_mpi_abort(rc);
+        }
+        hs_mpi_finalize();
+    }
     hs_ioprof_destroy(&prof);
     hs_ctx_destroy(&ctx);
     free(overrides);

@@ -17,6 +17,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "hs_dds_impl.h"
 #include "hs_rng.h"
 
 struct hs_dds {
@@ -99,9 +100,9 @@ void hs_dds_destroy(hs_dds **dds) {
     *dds = NULL;
 }
 
-static void uniform_sample(hs_dds *d, double *x) {
-    for (size_t j = 0; j < d->n_dim; j++)
-        x[j] = d->lower[j] + hs_rng_uniform(&d->rng) * (d->upper[j] - d->lower[j]);
+void hs_dds_uniform_sample(hs_rng *rng, size_t n, const double *lower, const double *upper,
+                           double *x) {
+    for (size_t j = 0; j < n; j++) x[j] = lower[j] + hs_rng_uniform(rng) * (upper[j] - lower[j]);
 }
 
 /* Tolson & Shoemaker's reflection: once off the far side, the bound itself. */
@@ -116,25 +117,30 @@ static double reflect(double x, double lo, double hi) {
     return x;
 }
 
-static void perturb(hs_dds *d, size_t k, double *x) {
-    const size_t n = d->n_dim;
+double hs_dds_select_probability(size_t k, size_t max_evals) {
     /* k = m gives P = 0: exactly one dimension moves, as in the paper's last iteration */
-    const double p = d->max_evals > 1 ? 1.0 - log((double)k) / log((double)d->max_evals) : 0.0;
-    memcpy(x, d->x_best, n * sizeof *x);
+    if (max_evals <= 1 || k <= 1) return 1.0;
+    const double p = 1.0 - log((double)k) / log((double)max_evals);
+    return p > 0.0 ? p : 0.0;
+}
+
+void hs_dds_perturb(hs_rng *rng, size_t n, const double *lower, const double *upper, double r,
+                    double p, const double *from, double *x) {
+    memcpy(x, from, n * sizeof *x);
     /* selected dimensions are marked NaN until their normals are drawn: all selection uniforms
-     * come first (a fixed draw order) without a scratch buffer; bounds and x_best are finite */
+     * come first (a fixed draw order) without a scratch buffer; bounds and `from` are finite */
     size_t n_sel = 0;
     for (size_t j = 0; j < n; j++) {
-        if (hs_rng_uniform(&d->rng) < p) {
+        if (hs_rng_uniform(rng) < p) {
             x[j] = NAN;
             n_sel++;
         }
     }
-    if (n_sel == 0) x[hs_rng_below(&d->rng, n)] = NAN;
+    if (n_sel == 0) x[hs_rng_below(rng, n)] = NAN;
     for (size_t j = 0; j < n; j++) {
         if (!isnan(x[j])) continue;
-        const double sigma = d->r * (d->upper[j] - d->lower[j]);
-        x[j] = reflect(d->x_best[j] + sigma * hs_rng_normal(&d->rng), d->lower[j], d->upper[j]);
+        const double sigma = r * (upper[j] - lower[j]);
+        x[j] = reflect(from[j] + sigma * hs_rng_normal(rng), lower[j], upper[j]);
     }
 }
 
@@ -147,9 +153,10 @@ hs_status hs_dds_ask(hs_dds *d, double *x) {
     if (d->x0 && k == 1)
         memcpy(x, d->x0, d->n_dim * sizeof *x);
     else if (k <= d->n_init || !d->has_best)
-        uniform_sample(d, x);
+        hs_dds_uniform_sample(&d->rng, d->n_dim, d->lower, d->upper, x);
     else
-        perturb(d, k, x);
+        hs_dds_perturb(&d->rng, d->n_dim, d->lower, d->upper, d->r,
+                       hs_dds_select_probability(k, d->max_evals), d->x_best, x);
     return HS_OK;
 }
 
@@ -195,4 +202,27 @@ hs_status hs_dds_run(hs_dds *d, hs_objective_fn f, void *f_user, hs_dds_trace_fn
     }
     hs_free(x);
     return st;
+}
+
+void hs_dds_get_state(const hs_dds *d, hs_dds_state *st, double *x_best) {
+    st->asked = d->asked;
+    st->told = d->told;
+    st->f_best = d->f_best;
+    st->has_best = d->has_best;
+    st->rng = d->rng;
+    memcpy(x_best, d->x_best, d->n_dim * sizeof *x_best);
+}
+
+hs_status hs_dds_set_state(hs_dds *d, const hs_dds_state *st, const double *x_best) {
+    if (st->told > st->asked || st->asked > d->max_evals)
+        return HS_FAIL(d->ctx, HS_ERR_FORMAT,
+                       "DDS state: %zu asked and %zu told do not fit a budget of %zu", st->asked,
+                       st->told, d->max_evals);
+    d->asked = st->asked;
+    d->told = st->told;
+    d->f_best = st->f_best;
+    d->has_best = st->has_best || (d->x0 != NULL);
+    d->rng = st->rng;
+    memcpy(d->x_best, x_best, d->n_dim * sizeof *x_best);
+    return HS_OK;
 }

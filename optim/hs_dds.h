@@ -21,6 +21,7 @@
 
 #include "hs_api.h"
 #include "hs_ctx.h"
+#include "hs_rng.h"
 
 typedef struct hs_dds_config {
     size_t n_dim;
@@ -55,6 +56,21 @@ HS_API size_t hs_dds_asked(const hs_dds *dds);
 HS_API size_t hs_dds_told(const hs_dds *dds);
 /** Best objective so far (+inf before the first finite tell); copies x_best if x != NULL. */
 HS_API double hs_dds_best(const hs_dds *dds, double *x);
+
+/** Everything that a checkpoint needs to continue a search bit for bit (with x_best). */
+typedef struct hs_dds_state {
+    size_t asked, told;
+    double f_best;
+    bool has_best;
+    hs_rng rng;
+} hs_dds_state;
+
+/** Copies the state; x_best[n_dim] receives the best point. */
+HS_API void hs_dds_get_state(const hs_dds *dds, hs_dds_state *st, double *x_best);
+/** Restores a state saved from a search created with the same config. HS_ERR_FORMAT when the
+ *  counters do not fit the budget. */
+HS_NODISCARD HS_API hs_status hs_dds_set_state(hs_dds *dds, const hs_dds_state *st,
+                                               const double *x_best);
 
 /** Objective callback: writes f(x) (to minimise) into *f; a non-OK status stops the search. */
 typedef hs_status (*hs_objective_fn)(void *user, const double *x, double *f);

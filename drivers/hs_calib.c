@@ -1,0 +1,1285 @@
+/* hs_calib.c -- the calibration engine; see hs_calib.h.
+ *
+ * One coordinator (the calling thread, rank 0, or the parent process) owns the search (hs_dds or
+ * hs_adds) and the trajectory. Workers only evaluate: they hold a workspace each and never touch
+ * the search, except in the threads tier of ASYNC_DDS, where each OpenMP worker runs the
+ * coordinator's short ask/tell step itself under a lock (no thread sits idle as a coordinator).
+ * Remote workers (forked processes, MPI ranks) receive [command, id, x...] and send back
+ * [id, loss, value, failed, busy_s] as arrays of doubles. */
+#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700
+#include "hs_calib.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "hs_adds.h"
+#include "hs_dds.h"
+#include "hs_exec.h"
+#include "hs_io.h"
+#include "hs_mpi.h"
+#include "hs_sys.h"
+
+enum { TAG_JOB = 11, TAG_RESULT = 12 };
+enum { CMD_STOP = 0, CMD_EVAL = 1 };
+enum { REPLY_LEN = 5 };
+
+const char *hs_tier_name(hs_tier tier) {
+    switch (tier) {
+    case HS_TIER_SEQUENTIAL: return "sequential";
+    case HS_TIER_THREADS: return "threads";
+    case HS_TIER_PROCESSES: return "processes";
+    case HS_TIER_MPI: return "mpi";
+    }
+    return "unknown";
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * tier selection */
+
+hs_status hs_calib_setup_resolve(const hs_config *cfg, hs_ctx *ctx, hs_calib_setup *s) {
+    memset(s, 0, sizeof *s);
+    int strategy = 0, algo = 0;
+    long nproc = 1, hru_threads = 1, batch = 0, pool = 10, in_flight = 0, interval = 100, seed = 42;
+    bool keep = false;
+    const char *delay_text = "none";
+    HS_TRY(hs_config_get_enum(cfg, "EXECUTION_STRATEGY", ctx, &strategy, NULL));
+    HS_TRY(hs_config_get_enum(cfg, "ITERATIVE_OPTIMIZATION_ALGORITHM", ctx, &algo, NULL));
+    HS_TRY(hs_config_get_int(cfg, "NUM_PROCESSES", ctx, &nproc));
+    HS_TRY(hs_config_get_int(cfg, "HRU_THREADS", ctx, &hru_threads));
+    HS_TRY(hs_config_get_int(cfg, "DDS_BATCH_SIZE", ctx, &batch));
+    HS_TRY(hs_config_get_int(cfg, "ASYNC_DDS_POOL_SIZE", ctx, &pool));
+    HS_TRY(hs_config_get_int(cfg, "ASYNC_DDS_BATCH_SIZE", ctx, &in_flight));
+    HS_TRY(hs_config_get_int(cfg, "CHECKPOINT_INTERVAL", ctx, &interval));
+    HS_TRY(hs_config_get_int(cfg, "RANDOM_SEED", ctx, &seed));
+    HS_TRY(hs_config_get_bool(cfg, "KEEP_SCRATCH", ctx, &keep));
+    HS_TRY(hs_config_get_string(cfg, "EVAL_DELAY_DISTRIBUTION", ctx, &delay_text));
+    HS_TRY(hs_eval_delay_parse(delay_text, (uint64_t)seed, ctx, &s->delay));
+
+    const int launcher = hs_mpi_launcher_size();
+    const bool mpi_up = hs_mpi_is_active() && hs_mpi_size() > 1;
+    const char *origin = hs_config_origin(cfg, "EXECUTION_STRATEGY");
+    s->mpi_ranks = hs_mpi_is_active() ? hs_mpi_size() : 1;
+    switch (strategy) {
+    case 0: /* auto */
+        if (mpi_up) {
+            s->tier = HS_TIER_MPI;
+            snprintf(s->reason, sizeof s->reason, "auto: running under an MPI launcher with %d ranks",
+                     s->mpi_ranks);
+        } else if (nproc > 1 && hs_exec_has_threads()) {
+            s->tier = HS_TIER_THREADS;
+            snprintf(s->reason, sizeof s->reason, "auto: NUM_PROCESSES %ld%s", nproc,
+                     launcher > 1 ? (hs_mpi_built() ? ", MPI launcher but one rank"
+                                                    : ", MPI launcher but built without MPI")
+                                  : "");
+        } else if (nproc > 1) {
+            s->tier = HS_TIER_PROCESSES;
+            snprintf(s->reason, sizeof s->reason,
+                     "auto: NUM_PROCESSES %ld, built without OpenMP: forked workers", nproc);
+        } else {
+            s->tier = HS_TIER_SEQUENTIAL;
+            snprintf(s->reason, sizeof s->reason, "auto: one worker (NUM_PROCESSES 1)");
+        }
+        break;
+    case 1:
+        s->tier = HS_TIER_SEQUENTIAL;
+        snprintf(s->reason, sizeof s->reason, "EXECUTION_STRATEGY sequential");
+        break;
+    case 2:
+        if (!hs_exec_has_threads())
+            return HS_FAIL(ctx, HS_ERR_CONFIG,
+                           "%s: EXECUTION_STRATEGY threads needs a build with OpenMP "
+                           "(HS_ENABLE_OPENMP=ON); use processes or sequential",
+                           origin);
+        s->tier = HS_TIER_THREADS;
+        snprintf(s->reason, sizeof s->reason, "EXECUTION_STRATEGY threads");
+        break;
+    case 3:
+        s->tier = HS_TIER_PROCESSES;
+        snprintf(s->reason, sizeof s->reason, "EXECUTION_STRATEGY processes");
+        break;
+    default:
+        if (!hs_mpi_built())
+            return HS_FAIL(ctx, HS_ERR_CONFIG,
+                           "%s: EXECUTION_STRATEGY mpi: this hydroscale was built without MPI "
+                           "(install libopenmpi-dev and reconfigure); use auto, threads or "
+                           "processes",
+                           origin);
+        if (!mpi_up)
+            return HS_FAIL(ctx, HS_ERR_CONFIG,
+                           "%s: EXECUTION_STRATEGY mpi needs at least 2 ranks: run it as "
+                           "`mpirun -n N hydroscale calibrate ...` with N >= 2",
+                           origin);
+        s->tier = HS_TIER_MPI;
+        snprintf(s->reason, sizeof s->reason, "EXECUTION_STRATEGY mpi, %d ranks", s->mpi_ranks);
+        break;
+    }
+    if (s->tier != HS_TIER_MPI && mpi_up)
+        return HS_FAIL(ctx, HS_ERR_CONFIG,
+                       "%s: EXECUTION_STRATEGY %s under an MPI launcher with %d ranks would run "
+                       "the whole calibration on every rank; use auto or mpi",
+                       origin, hs_tier_name(s->tier), s->mpi_ranks);
+    s->async = algo == 1;
+    s->hru_threads = (int)hru_threads;
+    switch (s->tier) {
+    case HS_TIER_SEQUENTIAL: s->workers = 1; break;
+    case HS_TIER_THREADS:
+    case HS_TIER_PROCESSES: s->workers = (int)nproc; break;
+    case HS_TIER_MPI:
+        /* synchronous DDS: rank 0 evaluates its share of each batch too; asynchronous DDS:
+         * rank 0 only coordinates, so that a returning worker is served at once */
+        s->workers = s->async ? s->mpi_ranks - 1 : s->mpi_ranks;
+        break;
+    }
+    if (s->tier == HS_TIER_SEQUENTIAL && nproc > 1)
+        hs_log(ctx, HS_LOG_WARN, "NUM_PROCESSES %ld ignored: EXECUTION_STRATEGY sequential", nproc);
+    s->batch = batch > 0 ? (size_t)batch : (size_t)s->workers;
+    s->pool = (size_t)pool;
+    s->in_flight = in_flight > 0 && in_flight < s->workers ? (size_t)in_flight : (size_t)s->workers;
+    s->checkpoint_interval = interval;
+    s->keep_scratch = keep;
+
+    /* nesting rule: candidate workers x HRU threads <= processors of this process (per node
+     * under MPI: ranks on this node x HRU threads) */
+    const int procs = hs_exec_num_procs();
+    long per_node = s->tier == HS_TIER_MPI ? 1 : s->workers;
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (s->tier == HS_TIER_MPI && local) per_node = atol(local);
+    if (per_node * hru_threads > procs)
+        hs_log(ctx, HS_LOG_WARN,
+               "%ld worker(s) x HRU_THREADS %ld = %ld threads on %d processor(s): oversubscribed; "
+               "keep workers x HRU_THREADS <= processors",
+               per_node, hru_threads, per_node * hru_threads, procs);
+    if (s->hru_threads > 1 && s->tier == HS_TIER_THREADS) hs_exec_set_nesting(2);
+    return HS_OK;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * the engine: trajectory, progress, checkpoints */
+
+typedef struct remote remote;
+
+typedef struct engine {
+    hs_experiment *e;
+    const hs_calib_setup *s;
+    const hs_calib_options *o;
+    hs_ctx *ctx;
+    size_t n_cal, cap;
+    hs_calib_output *out;
+    size_t n_done;
+    double best_value, best_loss;
+    /* workers in this process: one workspace and one context each */
+    int n_local;
+    hs_workspace **ws;
+    hs_ctx **wctx;
+    double *busy; /* [max(workers, n_local)] seconds spent evaluating */
+    size_t n_failed;
+    remote *rem;
+    /* search */
+    hs_dds *dds;
+    hs_adds *adds;
+    /* in-flight async candidates (for checkpoints): [slots] */
+    size_t n_slots;
+    size_t *slot_id; /* 0 = free */
+    double *slot_x;
+    /* candidates to re-dispatch after a resume (async) */
+    size_t n_redo, redo_next;
+    size_t *redo_id;
+    double *redo_x;
+    /* timing and progress */
+    double t_start, serial_s, t_last_print;
+    size_t last_ckpt;
+    hs_io_counts io_ckpt;
+    bool stopped;
+} engine;
+
+static void print_progress(engine *g, bool final) {
+    double now = hs_wall_time();
+    if (!final && now - g->t_last_print < 0.1) return;
+    g->t_last_print = now;
+    double el = now - g->t_start;
+    double rate = el > 0 ? (double)g->n_done / el : 0;
+    double eta = rate > 0 ? (double)(g->cap - g->n_done) / rate : 0;
+    fprintf(stderr, "\r\033[Kcalibrate: %zu/%zu evals | best %s %.4f | %.0f evals/s | ETA %.1f s",
+            g->n_done, g->cap, hs_metric_name(g->e->metric), g->best_value, rate, eta);
+    if (final) fputc('\n', stderr);
+    fflush(stderr);
+}
+
+/* Appends one told evaluation to the trajectory (coordinator only). */
+static void record(engine *g, const double *x, double value, double loss, int worker, size_t id,
+                   bool failed) {
+    hs_calib_output *o = g->out;
+    const size_t i = g->n_done;
+    memcpy(o->x + i * g->n_cal, x, g->n_cal * sizeof *x);
+    o->value[i] = value;
+    o->worker[i] = worker;
+    o->dispatch[i] = id;
+    if (loss <= g->best_loss) { /* the greedy rule of DDS: keep the metric of its best */
+        g->best_loss = loss;
+        g->best_value = value;
+    }
+    o->best[i] = g->best_value;
+    g->n_done++;
+    if (failed) g->n_failed++;
+    if (g->o->progress) print_progress(g, false);
+}
+
+static hs_status ckpt_path(engine *g) {
+    return hs_io_path_join(g->ctx, g->e->out_dir, "calibration/checkpoint.txt",
+                           g->out->checkpoint_path, sizeof g->out->checkpoint_path);
+}
+
+static hs_status write_hex_row(hs_io_writer *w, const double *v, size_t n) {
+    hs_status st = HS_OK;
+    for (size_t j = 0; st == HS_OK && j < n; j++) st = hs_io_writer_printf(w, " %a", v[j]);
+    if (st == HS_OK) st = hs_io_writer_printf(w, "\n");
+    return st;
+}
+
+/* Writes calibration/checkpoint.txt atomically. Doubles are written in C99 hex (%a), so a
+ * resumed run continues from exactly the same bits. */
+static hs_status write_checkpoint(engine *g) {
+    hs_io_counts before = hs_ioprof_get(hs_ctx_get_ioprof(g->ctx));
+    const hs_experiment *e = g->e;
+    const size_t n = g->n_cal;
+    hs_io_writer *w = NULL;
+    HS_TRY(hs_io_writer_open(g->ctx, g->out->checkpoint_path, &w));
+    hs_status st = hs_io_writer_printf(
+        w, "hydroscale-checkpoint 1\nalgorithm %s\nseed %llu\nmax_evals %zu\nbatch %zu\npool %zu\n"
+           "n_cal %zu\n",
+        g->s->async ? "ASYNC_DDS" : "DDS", e->seed, g->cap, g->s->batch, g->s->pool, n);
+    for (size_t j = 0; st == HS_OK && j < n; j++)
+        st = hs_io_writer_printf(w, "param %s %a %a\n", e->ops->params[e->cal_index[j]].name,
+                                 e->lower[j], e->upper[j]);
+    double *xb = NULL;
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(g->ctx, xb, n, "checkpoint");
+    if (st == HS_OK && g->dds) {
+        hs_dds_state ds;
+        hs_dds_get_state(g->dds, &ds, xb);
+        st = hs_io_writer_printf(w, "dds %zu %zu %d %a %llu %llu %llu %llu %a %d\nx_best", ds.asked,
+                                 ds.told, ds.has_best ? 1 : 0, ds.f_best,
+                                 (unsigned long long)ds.rng.s[0], (unsigned long long)ds.rng.s[1],
+                                 (unsigned long long)ds.rng.s[2], (unsigned long long)ds.rng.s[3],
+                                 ds.rng.spare, ds.rng.has_spare);
+        if (st == HS_OK) st = write_hex_row(w, xb, n);
+    }
+    if (st == HS_OK && g->adds) {
+        size_t np = hs_adds_pool_count(g->adds), nf = 0;
+        for (size_t k = 0; k < g->n_slots; k++) nf += g->slot_id[k] != 0;
+        for (size_t k = g->redo_next; k < g->n_redo; k++) nf++;
+        st = hs_io_writer_printf(w, "adds %zu %zu %zu %zu\n", hs_adds_dispatched(g->adds),
+                                 hs_adds_told(g->adds), np, nf);
+        for (size_t i = 0; st == HS_OK && i < np; i++) {
+            double f = hs_adds_pool_member(g->adds, i, xb);
+            st = hs_io_writer_printf(w, "pool %a", f);
+            if (st == HS_OK) st = write_hex_row(w, xb, n);
+        }
+        /* candidates dispatched but not told: evaluated again after a resume */
+        for (size_t k = 0; st == HS_OK && k < g->n_slots; k++) {
+            if (!g->slot_id[k]) continue;
+            st = hs_io_writer_printf(w, "inflight %zu", g->slot_id[k]);
+            if (st == HS_OK) st = write_hex_row(w, g->slot_x + k * n, n);
+        }
+        for (size_t k = g->redo_next; st == HS_OK && k < g->n_redo; k++) {
+            st = hs_io_writer_printf(w, "inflight %zu", g->redo_id[k]);
+            if (st == HS_OK) st = write_hex_row(w, g->redo_x + k * n, n);
+        }
+    }
+    hs_free(xb);
+    if (st == HS_OK)
+        st = hs_io_writer_printf(w, "trajectory %zu %a %a %zu\n", g->n_done, g->best_value,
+                                 g->best_loss, g->n_failed);
+    for (size_t i = 0; st == HS_OK && i < g->n_done; i++) {
+        const hs_calib_output *o = g->out;
+        st = hs_io_writer_printf(w, "%zu %d %a %a", o->dispatch[i], o->worker[i], o->value[i],
+                                 o->best[i]);
+        if (st == HS_OK) st = write_hex_row(w, o->x + i * n, n);
+    }
+    if (st == HS_OK) st = hs_io_writer_printf(w, "end\n");
+    if (st != HS_OK) {
+        hs_io_writer_abort(&w);
+        return st;
+    }
+    st = hs_io_writer_commit(&w);
+    hs_io_counts after = hs_ioprof_get(hs_ctx_get_ioprof(g->ctx));
+    g->io_ckpt.read_bytes += after.read_bytes - before.read_bytes;
+    g->io_ckpt.write_bytes += after.write_bytes - before.write_bytes;
+    g->io_ckpt.read_ops += after.read_ops - before.read_ops;
+    g->io_ckpt.write_ops += after.write_ops - before.write_ops;
+    g->last_ckpt = g->n_done;
+    return st;
+}
+
+/* A tiny cursor over the checkpoint text. */
+typedef struct cursor {
+    char *p;
+    const char *path;
+    bool bad;
+} cursor;
+
+static char *next_word(cursor *c) {
+    while (*c->p == ' ' || *c->p == '\n' || *c->p == '\t') c->p++;
+    if (!*c->p) {
+        c->bad = true;
+        return NULL;
+    }
+    char *w = c->p;
+    while (*c->p && *c->p != ' ' && *c->p != '\n' && *c->p != '\t') c->p++;
+    if (*c->p) *c->p++ = '\0';
+    return w;
+}
+
+static double next_double(cursor *c) {
+    char *w = next_word(c), *end = NULL;
+    if (!w) return NAN;
+    double v = strtod(w, &end);
+    if (end == w || *end) c->bad = true;
+    return v;
+}
+
+static unsigned long long next_ull(cursor *c) {
+    char *w = next_word(c), *end = NULL;
+    if (!w) return 0;
+    unsigned long long v = strtoull(w, &end, 10);
+    if (end == w || *end) c->bad = true;
+    return v;
+}
+
+static bool expect(cursor *c, const char *word) {
+    char *w = next_word(c);
+    if (!w || strcmp(w, word) != 0) c->bad = true;
+    return !c->bad;
+}
+
+/* Restores the search and the trajectory from calibration/checkpoint.txt. */
+static hs_status read_checkpoint(engine *g) {
+    hs_ctx *ctx = g->ctx;
+    const hs_experiment *e = g->e;
+    const size_t n = g->n_cal;
+    const char *path = g->out->checkpoint_path;
+    if (!hs_io_is_file(path))
+        return HS_FAIL(ctx, HS_ERR_CONFIG,
+                       "--resume: no checkpoint at %s (run calibrate without --resume first)",
+                       path);
+    char *text = NULL;
+    size_t len = 0;
+    HS_TRY(hs_io_read_file(ctx, path, &text, &len));
+    cursor c = {text, path, false};
+    hs_status st = HS_OK;
+    char why[160] = "";
+    double *xb = NULL;
+    if (!expect(&c, "hydroscale-checkpoint") || next_ull(&c) != 1) {
+        snprintf(why, sizeof why, "not a hydroscale checkpoint (version 1)");
+        goto done;
+    }
+    expect(&c, "algorithm");
+    const char *algo = next_word(&c);
+    if (c.bad || strcmp(algo, g->s->async ? "ASYNC_DDS" : "DDS") != 0) {
+        snprintf(why, sizeof why, "it was written by %s, this run uses %s", algo ? algo : "?",
+                 g->s->async ? "ASYNC_DDS" : "DDS");
+        goto done;
+    }
+    unsigned long long seed, max_evals, batch, pool, n_cal;
+    expect(&c, "seed");
+    seed = next_ull(&c);
+    expect(&c, "max_evals");
+    max_evals = next_ull(&c);
+    expect(&c, "batch");
+    batch = next_ull(&c);
+    expect(&c, "pool");
+    pool = next_ull(&c);
+    expect(&c, "n_cal");
+    n_cal = next_ull(&c);
+    if (c.bad || seed != e->seed || max_evals != g->cap || n_cal != n ||
+        (!g->s->async && batch != g->s->batch) || (g->s->async && pool != g->s->pool)) {
+        snprintf(why, sizeof why,
+                 "its settings (seed %llu, %llu evaluations, batch %llu, pool %llu, %llu "
+                 "parameters) differ from this run's",
+                 seed, max_evals, batch, pool, n_cal);
+        goto done;
+    }
+    for (size_t j = 0; j < n && !c.bad; j++) {
+        expect(&c, "param");
+        const char *name = next_word(&c);
+        double lo = next_double(&c), hi = next_double(&c);
+        if (c.bad || strcmp(name, e->ops->params[e->cal_index[j]].name) != 0 ||
+            lo != e->lower[j] || hi != e->upper[j]) {
+            snprintf(why, sizeof why, "parameter %zu (%s) or its bounds differ from this run's",
+                     j + 1, name ? name : "?");
+            goto done;
+        }
+    }
+    st = HS_ALLOC_ARRAY(ctx, xb, n, "checkpoint");
+    if (st != HS_OK) goto done;
+    if (g->dds) {
+        hs_dds_state ds;
+        expect(&c, "dds");
+        ds.asked = (size_t)next_ull(&c);
+        ds.told = (size_t)next_ull(&c);
+        ds.has_best = next_ull(&c) != 0;
+        ds.f_best = next_double(&c);
+        for (int k = 0; k < 4; k++) ds.rng.s[k] = (uint64_t)next_ull(&c);
+        ds.rng.spare = next_double(&c);
+        ds.rng.has_spare = (int)next_ull(&c);
+        expect(&c, "x_best");
+        for (size_t j = 0; j < n; j++) xb[j] = next_double(&c);
+        if (c.bad) goto done;
+        st = hs_dds_set_state(g->dds, &ds, xb);
+        if (st != HS_OK) goto done;
+    } else {
+        expect(&c, "adds");
+        size_t disp = (size_t)next_ull(&c), told = (size_t)next_ull(&c);
+        size_t np = (size_t)next_ull(&c), nf = (size_t)next_ull(&c);
+        if (c.bad || np > g->s->pool || nf > g->cap) {
+            snprintf(why, sizeof why, "the async DDS state is damaged");
+            goto done;
+        }
+        double *px = NULL, *pf = NULL;
+        st = HS_ALLOC_ARRAY(ctx, px, np * n + 1, "checkpoint");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, pf, np + 1, "checkpoint");
+        for (size_t i = 0; st == HS_OK && i < np && !c.bad; i++) {
+            expect(&c, "pool");
+            pf[i] = next_double(&c);
+            for (size_t j = 0; j < n; j++) px[i * n + j] = next_double(&c);
+        }
+        if (st == HS_OK && !c.bad) st = hs_adds_restore(g->adds, disp, told, np, px, pf);
+        hs_free(px);
+        hs_free(pf);
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g->redo_id, nf + 1, "checkpoint");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g->redo_x, (nf + 1) * n, "checkpoint");
+        for (size_t k = 0; st == HS_OK && k < nf && !c.bad; k++) {
+            expect(&c, "inflight");
+            g->redo_id[k] = (size_t)next_ull(&c);
+            for (size_t j = 0; j < n; j++) g->redo_x[k * n + j] = next_double(&c);
+        }
+        g->n_redo = nf;
+        if (st != HS_OK) goto done;
+    }
+    expect(&c, "trajectory");
+    size_t n_done = (size_t)next_ull(&c);
+    g->best_value = next_double(&c);
+    g->best_loss = next_double(&c);
+    g->n_failed = (size_t)next_ull(&c);
+    if (c.bad || n_done > g->cap) {
+        snprintf(why, sizeof why, "the trajectory header is damaged");
+        goto done;
+    }
+    for (size_t i = 0; i < n_done && !c.bad; i++) {
+        hs_calib_output *o = g->out;
+        o->dispatch[i] = (size_t)next_ull(&c);
+        o->worker[i] = (int)next_ull(&c);
+        o->value[i] = next_double(&c);
+        o->best[i] = next_double(&c);
+        for (size_t j = 0; j < n; j++) o->x[i * n + j] = next_double(&c);
+    }
+    expect(&c, "end");
+    if (c.bad) {
+        snprintf(why, sizeof why, "it is truncated or damaged");
+        goto done;
+    }
+    g->n_done = n_done;
+    g->last_ckpt = n_done;
+done:
+    hs_free(xb);
+    hs_free(text);
+    if (st == HS_OK && (c.bad || why[0]))
+        st = HS_FAIL(ctx, HS_ERR_FORMAT, "--resume: %s: %s", path,
+                     why[0] ? why : "it is truncated or damaged");
+    return st;
+}
+
+static hs_status maybe_checkpoint(engine *g, bool force) {
+    if (!force && (g->s->checkpoint_interval <= 0 ||
+                   g->n_done - g->last_ckpt < (size_t)g->s->checkpoint_interval))
+        return HS_OK;
+    return write_checkpoint(g);
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * remote workers: forked processes or MPI ranks */
+
+struct remote {
+    hs_tier tier;
+    int n;          /* remote workers */
+    size_t n_cal;
+    int *index;     /* worker index reported in the trajectory */
+    pid_t *pid;     /* processes */
+    int *to_fd, *from_fd;
+    char (*scratch)[4200];
+    char scratch_root[4200];
+    bool *busy;
+    size_t *job_id;
+    double *job_x;  /* [n][n_cal] */
+    double *msg;    /* [2 + n_cal] */
+    int n_busy;
+};
+
+static hs_status write_all(int fd, const void *buf, size_t n) {
+    const char *p = buf;
+    while (n > 0) {
+        ssize_t k = write(fd, p, n);
+        if (k < 0 && errno == EINTR) continue;
+        if (k <= 0) return HS_ERR_IO;
+        p += k;
+        n -= (size_t)k;
+    }
+    return HS_OK;
+}
+
+/* 1 = read, 0 = end of file, -1 = error */
+static int read_all(int fd, void *buf, size_t n) {
+    char *p = buf;
+    size_t got = 0;
+    while (got < n) {
+        ssize_t k = read(fd, p + got, n - got);
+        if (k < 0 && errno == EINTR) continue;
+        if (k == 0) return got == 0 ? 0 : -1;
+        if (k < 0) return -1;
+        got += (size_t)k;
+    }
+    return 1;
+}
+
+/* The life of a forked worker: evaluate what comes through in_fd until end of file. Runs in the
+ * child only and ends with _exit (the parent's buffers and atexit handlers are not the child's). */
+static void process_worker_main(const hs_experiment *e, const hs_calib_setup *s, int index,
+                                int in_fd, int out_fd, const char *scratch) {
+    signal(SIGINT, SIG_IGN); /* the coordinator decides when to stop (a terminal's ^C reaches
+                                the whole process group) */
+    signal(SIGTERM, SIG_DFL);
+    if (chdir(scratch) != 0) _exit(3);
+    hs_ctx *ctx = hs_ctx_create();
+    hs_workspace *ws = NULL;
+    if (!ctx || hs_workspace_create(e, s->hru_threads, &s->delay, ctx, &ws) != HS_OK) _exit(4);
+    const char *crash = getenv("HS_TEST_CRASH_WORKER"); /* test hook: see tests/drivers */
+    const bool must_crash = crash && atoi(crash) == index + 1;
+    const size_t n = e->n_cal;
+    double *msg = malloc((2 + n) * sizeof *msg);
+    if (!msg) _exit(5);
+    for (;;) {
+        int r = read_all(in_fd, msg, (2 + n) * sizeof *msg);
+        if (r != 1 || msg[0] == CMD_STOP) break;
+        if (must_crash) raise(SIGKILL);
+        double reply[REPLY_LEN];
+        double loss, value;
+        bool failed;
+        const double t0 = hs_wall_time();
+        if (hs_workspace_evaluate(ws, msg + 2, (uint64_t)msg[1], &loss, &value, &failed, ctx) !=
+            HS_OK)
+            _exit(6);
+        reply[0] = msg[1];
+        reply[1] = loss;
+        reply[2] = value;
+        reply[3] = failed ? 1.0 : 0.0;
+        reply[4] = hs_wall_time() - t0;
+        if (write_all(out_fd, reply, sizeof reply) != HS_OK) break;
+    }
+    free(msg);
+    hs_workspace_destroy(&ws);
+    hs_ctx_destroy(&ctx);
+    _exit(0);
+}
+
+static int remove_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw) {
+    (void)sb, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void remote_destroy(remote **rp, bool keep_scratch, hs_ctx *ctx) {
+    if (!rp || !*rp) return;
+    remote *r = *rp;
+    if (r->tier == HS_TIER_PROCESSES) {
+        for (int k = 0; k < r->n; k++)
+            if (r->to_fd && r->to_fd[k] >= 0) close(r->to_fd[k]); /* end of file: workers exit */
+        for (int k = 0; k < r->n; k++) {
+            if (r->pid && r->pid[k] > 0) {
+                int status;
+                while (waitpid(r->pid[k], &status, 0) < 0 && errno == EINTR) {
+                }
+            }
+            if (r->from_fd && r->from_fd[k] >= 0) close(r->from_fd[k]);
+        }
+        if (!keep_scratch && r->scratch_root[0]) {
+            if (nftw(r->scratch_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+                hs_log(ctx, HS_LOG_WARN, "could not remove the scratch directory %s",
+                       r->scratch_root);
+        }
+    } else if (r->tier == HS_TIER_MPI) {
+        for (int k = 0; k < r->n; k++) {
+            double stop[1] = {CMD_STOP};
+            /* best effort: a failing send here only means the job is ending anyway */
+            if (hs_mpi_send(r->index[k], TAG_JOB, stop, 1, ctx) != HS_OK) break;
+        }
+    }
+    hs_free(r->index);
+    hs_free(r->pid);
+    hs_free(r->to_fd);
+    hs_free(r->from_fd);
+    hs_free(r->scratch);
+    hs_free(r->busy);
+    hs_free(r->job_id);
+    hs_free(r->job_x);
+    hs_free(r->msg);
+    hs_free(r);
+    *rp = NULL;
+}
+
+static hs_status copy_config(hs_ctx *ctx, const char *from, const char *to) {
+    char *text = NULL;
+    size_t len = 0;
+    HS_TRY(hs_io_read_file(ctx, from, &text, &len));
+    hs_io_writer *w = NULL;
+    hs_status st = hs_io_writer_open(ctx, to, &w);
+    if (st == HS_OK) st = hs_io_writer_write(w, text, len);
+    hs_free(text);
+    if (st != HS_OK) {
+        hs_io_writer_abort(&w);
+        return st;
+    }
+    return hs_io_writer_commit(&w);
+}
+
+static hs_status remote_create(engine *g, remote **out) {
+    hs_ctx *ctx = g->ctx;
+    const hs_calib_setup *s = g->s;
+    remote *r = NULL;
+    HS_TRY(hs_alloc(ctx, 1, sizeof *r, "workers", (void **)&r));
+    r->tier = s->tier;
+    r->n_cal = g->n_cal;
+    /* MPI: synchronous DDS keeps rank 0 as a worker of its own (a local workspace) */
+    r->n = s->tier == HS_TIER_MPI ? s->mpi_ranks - 1 : s->workers;
+    const size_t n = (size_t)r->n;
+    hs_status st = HS_ALLOC_ARRAY(ctx, r->index, n + 1, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->busy, n + 1, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->job_id, n + 1, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->job_x, (n + 1) * g->n_cal, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->msg, 2 + g->n_cal, "workers");
+    if (st != HS_OK) {
+        remote_destroy(&r, true, ctx);
+        return st;
+    }
+    *out = r;
+    if (s->tier == HS_TIER_MPI) {
+        for (int k = 0; k < r->n; k++) r->index[k] = k + 1; /* worker index = rank */
+        return HS_OK;
+    }
+    st = HS_ALLOC_ARRAY(ctx, r->pid, n, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->to_fd, n, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->from_fd, n, "workers");
+    if (st == HS_OK) st = hs_alloc(ctx, n, sizeof *r->scratch, "workers", (void **)&r->scratch);
+    if (st == HS_OK) st = hs_io_path_join(ctx, g->e->out_dir, "scratch", r->scratch_root,
+                                          sizeof r->scratch_root);
+    for (int k = 0; k < r->n; k++) r->to_fd[k] = r->from_fd[k] = -1;
+    /* scratch directories first, then the fork: the children inherit everything prepared */
+    for (int k = 0; st == HS_OK && k < r->n; k++) {
+        r->index[k] = k;
+        int len = snprintf(r->scratch[k], sizeof r->scratch[k], "%s/worker_%02d", r->scratch_root,
+                           k + 1);
+        if (len < 0 || (size_t)len >= sizeof r->scratch[k]) {
+            st = HS_FAIL(ctx, HS_ERR_IO, "scratch path too long under %s", r->scratch_root);
+            break;
+        }
+        st = hs_io_mkdirs(ctx, r->scratch[k]);
+        char cfg_copy[4300];
+        snprintf(cfg_copy, sizeof cfg_copy, "%s/config.yaml", r->scratch[k]);
+        if (st == HS_OK && g->o->config_path) st = copy_config(ctx, g->o->config_path, cfg_copy);
+    }
+    fflush(NULL); /* nothing buffered may be written twice */
+    for (int k = 0; st == HS_OK && k < r->n; k++) {
+        int down[2], up[2];
+        if (pipe(down) != 0) {
+            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: pipe: %s", k + 1, strerror(errno));
+            break;
+        }
+        if (pipe(up) != 0) {
+            close(down[0]);
+            close(down[1]);
+            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: pipe: %s", k + 1, strerror(errno));
+            break;
+        }
+        pid_t pid = fork();
+        if (pid < 0) {
+            close(down[0]), close(down[1]), close(up[0]), close(up[1]);
+            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: fork: %s", k + 1, strerror(errno));
+            break;
+        }
+        if (pid == 0) {
+            /* the child keeps only its own two pipe ends */
+            for (int j = 0; j < k; j++) {
+                close(r->to_fd[j]);
+                close(r->from_fd[j]);
+            }
+            close(down[1]);
+            close(up[0]);
+            process_worker_main(g->e, s, k, down[0], up[1], r->scratch[k]);
+        }
+        close(down[0]);
+        close(up[1]);
+        r->pid[k] = pid;
+        r->to_fd[k] = down[1];
+        r->from_fd[k] = up[0];
+    }
+    if (st != HS_OK) remote_destroy(out, g->s->keep_scratch, ctx);
+    return st;
+}
+
+static hs_status remote_submit(engine *g, remote *r, int k, size_t id, const double *x) {
+    const size_t n = r->n_cal;
+    r->msg[0] = CMD_EVAL;
+    r->msg[1] = (double)id;
+    memcpy(r->msg + 2, x, n * sizeof *x);
+    memcpy(r->job_x + (size_t)k * n, x, n * sizeof *x);
+    r->job_id[k] = id;
+    r->busy[k] = true;
+    r->n_busy++;
+    if (r->tier == HS_TIER_MPI) return hs_mpi_send(r->index[k], TAG_JOB, r->msg, (int)(2 + n), g->ctx);
+    if (write_all(r->to_fd[k], r->msg, (2 + n) * sizeof *r->msg) != HS_OK)
+        return HS_FAIL(g->ctx, HS_ERR_IO,
+                       "worker %d (pid %ld) is gone: cannot send it candidate %zu", k + 1,
+                       (long)r->pid[k], id);
+    return HS_OK;
+}
+
+/* Describes how a worker process ended, for the error message. */
+static void describe_exit(pid_t pid, char *buf, size_t cap) {
+    int status = 0;
+    pid_t w;
+    while ((w = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
+    }
+    if (w != pid) snprintf(buf, cap, "ended");
+    else if (WIFSIGNALED(status)) snprintf(buf, cap, "was killed by signal %d", WTERMSIG(status));
+    else if (WIFEXITED(status)) snprintf(buf, cap, "exited with status %d", WEXITSTATUS(status));
+    else snprintf(buf, cap, "ended");
+}
+
+typedef struct reply {
+    int k; /* slot in the remote */
+    size_t id;
+    double loss, value, busy_s;
+    bool failed;
+} reply;
+
+static hs_status remote_wait(engine *g, remote *r, reply *out) {
+    double buf[REPLY_LEN];
+    if (r->tier == HS_TIER_MPI) {
+        int src = -1;
+        HS_TRY(hs_mpi_recv(HS_MPI_ANY, TAG_RESULT, buf, REPLY_LEN, &src, NULL, g->ctx));
+        out->k = src - 1;
+    } else {
+        struct pollfd *fds = NULL;
+        HS_TRY(HS_ALLOC_ARRAY(g->ctx, fds, (size_t)r->n, "poll"));
+        int ready = -1;
+        while (ready < 0) {
+            for (int k = 0; k < r->n; k++) {
+                fds[k].fd = r->busy[k] ? r->from_fd[k] : -1;
+                fds[k].events = POLLIN;
+                fds[k].revents = 0;
+            }
+            int rc = poll(fds, (nfds_t)r->n, -1);
+            if (rc < 0 && errno == EINTR) {
+                if (g->o->stop && *g->o->stop) continue; /* finish the candidates in flight */
+                continue;
+            }
+            if (rc < 0) {
+                hs_free(fds);
+                return HS_FAIL(g->ctx, HS_ERR_IO, "waiting for workers: poll: %s",
+                               strerror(errno));
+            }
+            for (int k = 0; k < r->n && ready < 0; k++)
+                if (fds[k].revents) ready = k;
+        }
+        hs_free(fds);
+        int rc = read_all(r->from_fd[ready], buf, sizeof buf);
+        if (rc != 1) {
+            char how[64];
+            describe_exit(r->pid[ready], how, sizeof how);
+            r->pid[ready] = -1;
+            return HS_FAIL(g->ctx, HS_ERR_IO,
+                           "worker %d (scratch %s) %s while evaluating candidate %zu; the "
+                           "calibration stops (the last checkpoint, if any, can be resumed)",
+                           ready + 1, r->scratch[ready], how, r->job_id[ready]);
+        }
+        out->k = ready;
+    }
+    if (out->k < 0 || out->k >= r->n || !r->busy[out->k])
+        return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "a result came from worker %d, which had no job",
+                       out->k + 1);
+    out->id = (size_t)buf[0];
+    out->loss = buf[1];
+    out->value = buf[2];
+    out->failed = buf[3] != 0.0;
+    out->busy_s = buf[4];
+    if (out->id != r->job_id[out->k])
+        return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "worker %d answered candidate %zu, sent %zu",
+                       out->k + 1, out->id, r->job_id[out->k]);
+    r->busy[out->k] = false;
+    r->n_busy--;
+    return HS_OK;
+}
+
+hs_status hs_calib_mpi_worker(hs_experiment *e, const hs_calib_setup *s, hs_ctx *ctx) {
+    hs_workspace *ws = NULL;
+    HS_TRY(hs_workspace_create(e, s->hru_threads, &s->delay, ctx, &ws));
+    const size_t n = e->n_cal;
+    double *msg = NULL;
+    hs_status st = HS_ALLOC_ARRAY(ctx, msg, 2 + n, "message");
+    const char *crash = getenv("HS_TEST_CRASH_WORKER");
+    const bool must_crash = crash && atoi(crash) == hs_mpi_rank();
+    while (st == HS_OK) {
+        st = hs_mpi_recv(0, TAG_JOB, msg, (int)(2 + n), NULL, NULL, ctx);
+        if (st != HS_OK || msg[0] == CMD_STOP) break;
+        if (must_crash) raise(SIGKILL);
+        double reply_buf[REPLY_LEN], loss, value;
+        bool failed;
+        const double t0 = hs_wall_time();
+        st = hs_workspace_evaluate(ws, msg + 2, (uint64_t)msg[1], &loss, &value, &failed, ctx);
+        reply_buf[0] = msg[1];
+        reply_buf[1] = loss;
+        reply_buf[2] = value;
+        reply_buf[3] = failed ? 1.0 : 0.0;
+        reply_buf[4] = hs_wall_time() - t0;
+        if (st == HS_OK) st = hs_mpi_send(0, TAG_RESULT, reply_buf, REPLY_LEN, ctx);
+    }
+    hs_free(msg);
+    hs_workspace_destroy(&ws);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * evaluation in this process */
+
+static hs_status eval_local(engine *g, int slot, int worker, const double *x, size_t id,
+                            reply *r) {
+    const double t0 = hs_wall_time();
+    HS_TRY(hs_workspace_evaluate(g->ws[slot], x, (uint64_t)id, &r->loss, &r->value, &r->failed,
+                                 g->wctx[slot]));
+    r->busy_s = hs_wall_time() - t0;
+    r->id = id;
+    r->k = worker;
+    if (r->failed && hs_ctx_get_log_level(g->wctx[slot]) >= HS_LOG_DEBUG)
+        hs_log(g->wctx[slot], HS_LOG_DEBUG, "candidate %zu failed: %s", id,
+               hs_ctx_message(g->wctx[slot]));
+    return HS_OK;
+}
+
+static void note_failure(engine *g, const reply *r) {
+    if (!r->failed) return;
+    if (g->n_failed <= 3)
+        hs_log(g->ctx, HS_LOG_WARN,
+               "candidate %zu (worker %d): the model failed or produced non-finite flow; it gets "
+               "the worst objective%s",
+               r->id, r->k, g->n_failed == 3 ? " (further failures are only counted)" : "");
+}
+
+/* ---- synchronous DDS ---- */
+
+typedef struct batch_job {
+    engine *g;
+    const double *X;
+    const size_t *ids;
+    reply *R;
+} batch_job;
+
+static hs_status batch_chunk(void *user, size_t c, int thread, hs_ctx *ctx) {
+    (void)ctx;
+    batch_job *b = user;
+    engine *g = b->g;
+    HS_TRY(eval_local(g, thread, thread, b->X + c * g->n_cal, b->ids[c], &b->R[c]));
+    g->busy[thread] += b->R[c].busy_s;
+    return HS_OK;
+}
+
+static hs_status evaluate_batch(engine *g, const double *X, const size_t *ids, size_t nb,
+                                reply *R) {
+    const size_t n = g->n_cal;
+    switch (g->s->tier) {
+    case HS_TIER_SEQUENTIAL:
+        for (size_t c = 0; c < nb; c++) {
+            HS_TRY(eval_local(g, 0, 0, X + c * n, ids[c], &R[c]));
+            g->busy[0] += R[c].busy_s;
+        }
+        return HS_OK;
+    case HS_TIER_THREADS: {
+        batch_job b = {g, X, ids, R};
+        g->wctx[0] = g->ctx;
+        return hs_exec_chunks(nb, g->s->workers, true, batch_chunk, &b, g->wctx);
+    }
+    case HS_TIER_PROCESSES:
+    case HS_TIER_MPI: {
+        remote *r = g->rem;
+        const bool local = g->s->tier == HS_TIER_MPI; /* rank 0 takes a share */
+        size_t next = 0;
+        while (next < nb || r->n_busy > 0) {
+            for (int k = 0; k < r->n && next < nb; k++) {
+                if (r->busy[k]) continue;
+                HS_TRY(remote_submit(g, r, k, ids[next], X + next * n));
+                next++;
+            }
+            if (local && next < nb) {
+                HS_TRY(eval_local(g, 0, 0, X + next * n, ids[next], &R[next]));
+                g->busy[0] += R[next].busy_s;
+                next++;
+                continue;
+            }
+            if (r->n_busy == 0) break;
+            reply rp;
+            HS_TRY(remote_wait(g, r, &rp));
+            size_t c = 0;
+            while (c < nb && ids[c] != rp.id) c++;
+            if (c == nb) return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "unknown candidate %zu", rp.id);
+            rp.k = r->index[rp.k];
+            R[c] = rp;
+            g->busy[rp.k] += rp.busy_s;
+        }
+        return HS_OK;
+    }
+    }
+    return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "unknown tier");
+}
+
+static hs_status run_sync(engine *g) {
+    const size_t n = g->n_cal, B = g->s->batch;
+    double *X = NULL;
+    size_t *ids = NULL;
+    reply *R = NULL;
+    hs_status st = HS_ALLOC_ARRAY(g->ctx, X, B * n, "batch");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(g->ctx, ids, B, "batch");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(g->ctx, R, B, "batch");
+    while (st == HS_OK && !hs_dds_done(g->dds)) {
+        if (g->o->stop && *g->o->stop) {
+            g->stopped = true;
+            break;
+        }
+        double t0 = hs_wall_time();
+        size_t nb = 0;
+        while (nb < B && !hs_dds_done(g->dds) && st == HS_OK) {
+            st = hs_dds_ask(g->dds, X + nb * n);
+            ids[nb] = hs_dds_asked(g->dds);
+            nb++;
+        }
+        g->serial_s += hs_wall_time() - t0;
+        if (st == HS_OK) st = evaluate_batch(g, X, ids, nb, R);
+        t0 = hs_wall_time();
+        /* told in candidate order: the trajectory does not depend on which worker was first */
+        for (size_t c = 0; st == HS_OK && c < nb; c++) {
+            st = hs_dds_tell(g->dds, X + c * n, R[c].loss);
+            record(g, X + c * n, R[c].value, R[c].loss, R[c].k, ids[c], R[c].failed);
+            note_failure(g, &R[c]);
+        }
+        if (st == HS_OK) st = maybe_checkpoint(g, false);
+        g->serial_s += hs_wall_time() - t0;
+    }
+    hs_free(X);
+    hs_free(ids);
+    hs_free(R);
+    return st;
+}
+
+/* ---- asynchronous DDS ---- */
+
+/* Next candidate: first those a checkpoint left in flight, then new ones. */
+static bool next_candidate(engine *g, double *x, size_t *id, hs_status *st) {
+    *st = HS_OK;
+    if (g->redo_next < g->n_redo) {
+        *id = g->redo_id[g->redo_next];
+        memcpy(x, g->redo_x + g->redo_next * g->n_cal, g->n_cal * sizeof *x);
+        g->redo_next++;
+        return true;
+    }
+    if (hs_adds_done(g->adds)) return false;
+    *st = hs_adds_ask(g->adds, x, id);
+    return *st == HS_OK;
+}
+
+static hs_status async_told(engine *g, const double *x, const reply *r) {
+    HS_TRY(hs_adds_tell(g->adds, x, r->loss));
+    record(g, x, r->value, r->loss, r->k, r->id, r->failed);
+    note_failure(g, r);
+    return maybe_checkpoint(g, false);
+}
+
+typedef struct team_state {
+    engine *g;
+    hs_exec_lock *lock;
+    hs_status st;
+    double *x; /* [workers][n_cal] */
+} team_state;
+
+static void team_worker(void *user, int thread, int n_threads) {
+    (void)n_threads;
+    team_state *t = user;
+    engine *g = t->g;
+    double *x = t->x + (size_t)thread * g->n_cal;
+    for (;;) {
+        size_t id = 0;
+        hs_status st = HS_OK;
+        hs_exec_lock_acquire(t->lock);
+        double t0 = hs_wall_time();
+        bool go = t->st == HS_OK && !(g->o->stop && *g->o->stop) &&
+                  next_candidate(g, x, &id, &st);
+        if (t->st == HS_OK && st != HS_OK) t->st = st;
+        if (go) {
+            g->slot_id[thread] = id;
+            memcpy(g->slot_x + (size_t)thread * g->n_cal, x, g->n_cal * sizeof *x);
+        }
+        g->serial_s += hs_wall_time() - t0;
+        hs_exec_lock_release(t->lock);
+        if (!go) break;
+        reply r;
+        st = eval_local(g, thread, thread, x, id, &r);
+        hs_exec_lock_acquire(t->lock);
+        t0 = hs_wall_time();
+        g->busy[thread] += r.busy_s;
+        g->slot_id[thread] = 0;
+        if (st != HS_OK && t->st == HS_OK) {
+            hs_ctx_copy_error(g->ctx, g->wctx[thread]);
+            t->st = st;
+        }
+        if (st == HS_OK && t->st == HS_OK) {
+            st = async_told(g, x, &r);
+            if (st != HS_OK) t->st = st;
+        }
+        g->serial_s += hs_wall_time() - t0;
+        hs_exec_lock_release(t->lock);
+    }
+}
+
+static hs_status run_async(engine *g) {
+    const size_t n = g->n_cal;
+    hs_status st = HS_OK;
+    if (g->s->tier == HS_TIER_THREADS) {
+        team_state t = {g, NULL, HS_OK, NULL};
+        HS_TRY(hs_exec_lock_create(g->ctx, &t.lock));
+        st = HS_ALLOC_ARRAY(g->ctx, t.x, (size_t)g->s->workers * n, "candidates");
+        if (st == HS_OK) {
+            hs_exec_team((int)g->s->in_flight, team_worker, &t);
+            st = t.st;
+        }
+        hs_free(t.x);
+        hs_exec_lock_destroy(&t.lock);
+        if (st == HS_OK && g->o->stop && *g->o->stop) g->stopped = true;
+        return st;
+    }
+    double *x = NULL;
+    HS_TRY(HS_ALLOC_ARRAY(g->ctx, x, n, "candidate"));
+    if (g->s->tier == HS_TIER_SEQUENTIAL) {
+        size_t id;
+        while (st == HS_OK) {
+            if (g->o->stop && *g->o->stop) {
+                g->stopped = true;
+                break;
+            }
+            double t0 = hs_wall_time();
+            if (!next_candidate(g, x, &id, &st)) break;
+            g->serial_s += hs_wall_time() - t0;
+            reply r;
+            st = eval_local(g, 0, 0, x, id, &r);
+            if (st != HS_OK) break;
+            g->busy[0] += r.busy_s;
+            t0 = hs_wall_time();
+            st = async_told(g, x, &r);
+            g->serial_s += hs_wall_time() - t0;
+        }
+        hs_free(x);
+        return st;
+    }
+    /* remote workers: keep `in_flight` of them busy, serve each as soon as it returns */
+    remote *r = g->rem;
+    double t0 = hs_wall_time();
+    for (int k = 0; st == HS_OK && k < r->n && (size_t)r->n_busy < g->s->in_flight; k++) {
+        size_t id;
+        if (!next_candidate(g, x, &id, &st)) break;
+        st = remote_submit(g, r, k, id, x);
+        g->slot_id[k] = id;
+        memcpy(g->slot_x + (size_t)k * n, x, n * sizeof *x);
+    }
+    g->serial_s += hs_wall_time() - t0;
+    while (st == HS_OK && r->n_busy > 0) {
+        reply rp;
+        st = remote_wait(g, r, &rp);
+        if (st != HS_OK) break;
+        t0 = hs_wall_time();
+        const int k = rp.k;
+        rp.k = r->index[k];
+        g->busy[rp.k] += rp.busy_s;
+        g->slot_id[k] = 0;
+        st = async_told(g, r->job_x + (size_t)k * n, &rp);
+        size_t id;
+        if (st == HS_OK && g->o->stop && *g->o->stop) g->stopped = true;
+        if (st == HS_OK && !g->stopped && next_candidate(g, x, &id, &st)) {
+            st = remote_submit(g, r, k, id, x);
+            g->slot_id[k] = id;
+            memcpy(g->slot_x + (size_t)k * n, x, n * sizeof *x);
+        }
+        g->serial_s += hs_wall_time() - t0;
+    }
+    hs_free(x);
+    return st;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * the run */
+
+void hs_calib_output_free(hs_calib_output *o) {
+    if (!o) return;
+    hs_free(o->best_params);
+    hs_free(o->x);
+    hs_free(o->value);
+    hs_free(o->best);
+    hs_free(o->worker);
+    hs_free(o->dispatch);
+    memset(o, 0, sizeof *o);
+}
+
+static void engine_free(engine *g) {
+    remote_destroy(&g->rem, g->s->keep_scratch, g->ctx);
+    for (int k = 0; g->ws && k < g->n_local; k++) hs_workspace_destroy(&g->ws[k]);
+    for (int k = 1; g->wctx && k < g->n_local; k++) hs_ctx_destroy(&g->wctx[k]);
+    hs_free(g->ws);
+    hs_free(g->wctx);
+    hs_free(g->busy);
+    hs_free(g->slot_id);
+    hs_free(g->slot_x);
+    hs_free(g->redo_id);
+    hs_free(g->redo_x);
+    hs_dds_destroy(&g->dds);
+    hs_adds_destroy(&g->adds);
+}
+
+hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib_options *o,
+                       hs_ctx *ctx, hs_calib_output *out) {
+    memset(out, 0, sizeof *out);
+    if (!e->has_calib)
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: calibrate needs CALIBRATION_PERIOD", e->config_path);
+    engine g;
+    memset(&g, 0, sizeof g);
+    g.e = e;
+    g.s = s;
+    g.o = o;
+    g.ctx = ctx;
+    g.n_cal = e->n_cal;
+    g.cap = (size_t)e->iterations + 1; /* evaluation 0 is the starting point */
+    g.out = out;
+    g.best_loss = INFINITY;
+    g.best_value = NAN;
+    const size_t n = g.n_cal, np = e->ops->n_params;
+    int n_busy = s->mpi_ranks > s->workers ? s->mpi_ranks : s->workers;
+    g.n_local = s->tier == HS_TIER_SEQUENTIAL ? 1
+              : s->tier == HS_TIER_THREADS    ? s->workers
+              : s->tier == HS_TIER_MPI && !s->async ? 1
+                                                    : 0;
+    g.n_slots = (size_t)(n_busy > 0 ? n_busy : 1);
+    hs_status st = HS_ALLOC_ARRAY(ctx, out->x, g.cap * n, "trajectory");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->value, g.cap, "trajectory");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->best, g.cap, "trajectory");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->worker, g.cap, "trajectory");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->dispatch, g.cap, "trajectory");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->best_params, np, "best parameters");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.busy, (size_t)n_busy + 1, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.slot_id, g.n_slots, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.slot_x, g.n_slots * n, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.ws, (size_t)g.n_local + 1, "workspaces");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.wctx, (size_t)g.n_local + 1, "contexts");
+    if (st == HS_OK) g.wctx[0] = ctx;
+    for (int k = 1; st == HS_OK && k < g.n_local; k++) {
+        g.wctx[k] = hs_ctx_clone(ctx);
+        if (!g.wctx[k]) st = HS_FAIL(ctx, HS_ERR_NOMEM, "cannot allocate a worker context");
+    }
+    for (int k = 0; st == HS_OK && k < g.n_local; k++)
+        st = hs_workspace_create(e, s->hru_threads, &s->delay, g.wctx[k], &g.ws[k]);
+    if (st == HS_OK && s->async) {
+        hs_adds_config ac = {n, e->lower, e->upper, e->x0, g.cap, e->dds_r, e->seed, s->pool};
+        st = hs_adds_create(&ac, ctx, &g.adds);
+    } else if (st == HS_OK) {
+        hs_dds_config dc = {n, e->lower, e->upper, e->x0, g.cap, e->dds_r, e->seed};
+        st = hs_dds_create(&dc, ctx, &g.dds);
+    }
+    if (st == HS_OK) st = ckpt_path(&g);
+    if (st == HS_OK && o->resume) {
+        st = read_checkpoint(&g);
+        if (st == HS_OK)
+            hs_log(ctx, HS_LOG_INFO, "resuming from %s after %zu of %zu evaluations",
+                   out->checkpoint_path, g.n_done, g.cap);
+    }
+    if (st == HS_OK && (s->tier == HS_TIER_PROCESSES || s->tier == HS_TIER_MPI))
+        st = remote_create(&g, &g.rem);
+
+    void (*old_pipe)(int) = signal(SIGPIPE, SIG_IGN); /* a dead worker is an error, not a signal */
+    hs_io_counts io0 = hs_ioprof_get(hs_ctx_get_ioprof(ctx));
+    g.t_start = hs_wall_time();
+    if (st == HS_OK) st = s->async ? run_async(&g) : run_sync(&g);
+    const double wall = hs_wall_time() - g.t_start;
+    hs_io_counts io1 = hs_ioprof_get(hs_ctx_get_ioprof(ctx));
+    const hs_io_counts ck = g.io_ckpt; /* checkpoints written inside the loop */
+    signal(SIGPIPE, old_pipe);
+    if (o->progress && g.n_done > 0) print_progress(&g, true);
+
+    if (st == HS_OK && g.stopped) {
+        st = write_checkpoint(&g);
+        if (st == HS_OK)
+            st = HS_FAIL(ctx, HS_ERR_IO,
+                         "interrupted after %zu of %zu evaluations; checkpoint written to %s; "
+                         "continue with `hydroscale calibrate --resume` and the same settings",
+                         g.n_done, g.cap, out->checkpoint_path);
+    }
+    if (st == HS_OK) {
+        double f_best = g.dds ? hs_dds_best(g.dds, NULL) : hs_adds_best(g.adds, NULL);
+        double *xb = NULL;
+        st = HS_ALLOC_ARRAY(ctx, xb, n, "best parameters");
+        if (st == HS_OK) {
+            if (g.dds) hs_dds_best(g.dds, xb);
+            else hs_adds_best(g.adds, xb);
+            memcpy(out->best_params, e->params, np * sizeof *out->best_params);
+            if (isfinite(f_best))
+                for (size_t j = 0; j < n; j++) out->best_params[e->cal_index[j]] = xb[j];
+            else
+                st = HS_FAIL(ctx, HS_ERR_NUMERIC,
+                             "calibration: none of the %zu candidates gave a finite objective",
+                             g.n_done);
+        }
+        hs_free(xb);
+    }
+    if (st == HS_OK && g.n_failed > 0)
+        hs_log(ctx, HS_LOG_WARN, "%zu of %zu candidates failed and got the worst objective",
+               g.n_failed, g.n_done);
+    /* the final checkpoint is removed: a finished run resumes nothing */
+    if (st == HS_OK && hs_io_is_file(out->checkpoint_path)) remove(out->checkpoint_path);
+
+    hs_calib_result *res = &out->res;
+    res->n_evals = g.n_done;
+    res->x = out->x;
+    res->value = out->value;
+    res->best = out->best;
+    res->worker = out->worker;
+    res->dispatch = out->dispatch;
+    res->best_params = out->best_params;
+    res->best_value = g.best_value;
+    res->algorithm = s->async ? "ASYNC_DDS" : "DDS";
+    res->batch_size = s->async ? s->pool : s->batch;
+    res->wall_s = wall;
+    double busy = 0;
+    for (int k = 0; k <= n_busy; k++) busy += g.busy[k];
+    res->eval_s = busy;
+    res->serial_s = g.serial_s;
+    res->workers = s->workers;
+    res->utilization = wall > 0 && s->workers > 0 ? busy / ((double)s->workers * wall) : 0.0;
+    res->n_failed = g.n_failed;
+    res->resumed = o->resume;
+    res->io_checkpoint = g.io_ckpt;
+    res->io_in_loop.read_bytes = io1.read_bytes - io0.read_bytes - ck.read_bytes;
+    res->io_in_loop.write_bytes = io1.write_bytes - io0.write_bytes - ck.write_bytes;
+    res->io_in_loop.read_ops = io1.read_ops - io0.read_ops - ck.read_ops;
+    res->io_in_loop.write_ops = io1.write_ops - io0.write_ops - ck.write_ops;
+    engine_free(&g);
+    return st;
+}

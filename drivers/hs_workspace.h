@@ -1,0 +1,59 @@
+/* hs_workspace.h -- one worker's private simulation state: its own model instance and output
+ * buffers over the experiment's shared, read-only forcing and observations.
+ *
+ * Every candidate worker (thread, forked process or MPI rank) owns one workspace, so workers
+ * share no mutable state. An evaluation runs the model over the HRUs in fixed chunks on
+ * `hru_threads` OpenMP threads (hs_exec.h) and sums the outlet flow in HRU order, so the result
+ * is the same bits for any thread count. A model failure (parameters outside physical limits,
+ * a numerical failure) or a non-finite simulation gives the worst objective (+inf) and is
+ * counted, never stopping the calibration. */
+#ifndef HS_DRIVERS_WORKSPACE_H
+#define HS_DRIVERS_WORKSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "hs_ctx.h"
+#include "hs_experiment.h"
+
+/** A synthetic extra cost per evaluation, for heterogeneous-cost studies of async vs sync DDS
+ *  (config key EVAL_DELAY_DISTRIBUTION): "none", "fixed:MS", "uniform:MIN_MS:MAX_MS" or
+ *  "lognormal:MEDIAN_MS:SIGMA". The delay of candidate k is drawn from (seed, k), so it is the
+ *  same whatever worker evaluates it; the worker spins on the clock for that long (a stand-in for
+ *  a costlier, CPU-bound model, unlike a sleep). */
+typedef struct hs_eval_delay {
+    int kind; /* 0 none, 1 fixed, 2 uniform, 3 lognormal */
+    double a, b;
+    uint64_t seed;
+} hs_eval_delay;
+
+/** Parses an EVAL_DELAY_DISTRIBUTION value; HS_ERR_CONFIG names the key and the forms allowed. */
+HS_NODISCARD hs_status hs_eval_delay_parse(const char *text, uint64_t seed, hs_ctx *ctx,
+                                           hs_eval_delay *out);
+/** Delay in seconds of candidate `id`. */
+double hs_eval_delay_seconds(const hs_eval_delay *d, uint64_t id);
+
+typedef struct hs_workspace hs_workspace;
+
+/** Creates a workspace for experiment `e` (borrowed; must outlive the workspace). */
+HS_NODISCARD hs_status hs_workspace_create(const hs_experiment *e, int hru_threads,
+                                           const hs_eval_delay *delay, hs_ctx *ctx,
+                                           hs_workspace **out);
+void hs_workspace_destroy(hs_workspace **ws);
+
+/** Objective of calibrated values x[n_cal] for candidate `id`: *loss is what DDS minimises,
+ *  *value the metric itself; *failed is set when the model failed or produced non-finite flow
+ *  (then *loss = +inf, *value = NAN, and ctx holds the reason). Returns HS_OK unless something
+ *  other than the model broke. */
+HS_NODISCARD hs_status hs_workspace_evaluate(hs_workspace *ws, const double *x, uint64_t id,
+                                             double *loss, double *value, bool *failed,
+                                             hs_ctx *ctx);
+
+/** Runs the full parameter vector over steps [0, n_steps); q_sim (m3 s-1) after it. */
+HS_NODISCARD hs_status hs_workspace_simulate(hs_workspace *ws, const double *params,
+                                             size_t n_steps, hs_ctx *ctx);
+const double *hs_workspace_q_sim_m3s(const hs_workspace *ws);
+const double *hs_workspace_q_sim_mm(const hs_workspace *ws);
+
+#endif /* HS_DRIVERS_WORKSPACE_H */
