@@ -198,9 +198,18 @@ typedef struct engine {
     /* timing and progress */
     double t_start, serial_s, t_last_print;
     size_t last_ckpt;
+    size_t rows_saved;   /* trajectory rows already in checkpoint.rows */
+    char rows_path[4300];
+    double ckpt_s;       /* time spent writing checkpoints */
     hs_io_counts io_ckpt;
     bool stopped;
+    size_t stop_after; /* test hook HS_TEST_STOP_AFTER: behave as if interrupted after N */
 } engine;
+
+/* A stop was requested (signal, or the test hook once enough evaluations are in). */
+static bool stop_wanted(const engine *g) {
+    return (g->o->stop && *g->o->stop) || (g->stop_after > 0 && g->n_done >= g->stop_after);
+}
 
 static void print_progress(engine *g, bool final) {
     double now = hs_wall_time();
@@ -235,8 +244,11 @@ static void record(engine *g, const double *x, double value, double loss, int wo
 }
 
 static hs_status ckpt_path(engine *g) {
-    return hs_io_path_join(g->ctx, g->e->out_dir, "calibration/checkpoint.txt",
-                           g->out->checkpoint_path, sizeof g->out->checkpoint_path);
+    HS_TRY(hs_io_path_join(g->ctx, g->e->out_dir, "calibration/checkpoint.txt",
+                           g->out->checkpoint_path, sizeof g->out->checkpoint_path));
+    HS_TRY(hs_io_path_join(g->ctx, g->e->out_dir, "calibration/checkpoint.rows", g->rows_path,
+                           sizeof g->rows_path));
+    return HS_OK;
 }
 
 static hs_status write_hex_row(hs_io_writer *w, const double *v, size_t n) {
@@ -246,9 +258,37 @@ static hs_status write_hex_row(hs_io_writer *w, const double *v, size_t n) {
     return st;
 }
 
+static hs_status append_rows(engine *g) {
+    if (g->rows_saved == g->n_done) return HS_OK;
+    char dir[4300];
+    hs_io_dirname(g->rows_path, dir, sizeof dir);
+    HS_TRY(hs_io_mkdirs(g->ctx, dir)); /* created on the first checkpoint only */
+    FILE *fp = fopen(g->rows_path, g->rows_saved == 0 ? "w" : "a");
+    if (!fp) return HS_FAIL(g->ctx, HS_ERR_IO, "%s: %s", g->rows_path, strerror(errno));
+    const hs_calib_output *o = g->out;
+    long bytes = 0;
+    for (size_t i = g->rows_saved; i < g->n_done && bytes >= 0; i++) {
+        int k = fprintf(fp, "%zu %d %a %a", o->dispatch[i], o->worker[i], o->value[i], o->best[i]);
+        bytes = k < 0 ? -1 : bytes + k;
+        for (size_t j = 0; j < g->n_cal && bytes >= 0; j++) {
+            k = fprintf(fp, " %a", o->x[i * g->n_cal + j]);
+            bytes = k < 0 ? -1 : bytes + k;
+        }
+        if (bytes >= 0) bytes = fputc('\n', fp) == EOF ? -1 : bytes + 1;
+    }
+    bool ok = bytes >= 0 && fflush(fp) == 0 && fsync(fileno(fp)) == 0;
+    ok = (fclose(fp) == 0) && ok;
+    if (!ok) return HS_FAIL(g->ctx, HS_ERR_IO, "%s: cannot append the trajectory: %s",
+                            g->rows_path, strerror(errno));
+    hs_io_count_write(g->ctx, (uint64_t)bytes, 1);
+    g->rows_saved = g->n_done;
+    return HS_OK;
+}
+
 /* Writes calibration/checkpoint.txt atomically. Doubles are written in C99 hex (%a), so a
  * resumed run continues from exactly the same bits. */
 static hs_status write_checkpoint(engine *g) {
+    const double t0 = hs_wall_time();
     hs_io_counts before = hs_ioprof_get(hs_ctx_get_ioprof(g->ctx));
     const hs_experiment *e = g->e;
     const size_t n = g->n_cal;
@@ -296,16 +336,13 @@ static hs_status write_checkpoint(engine *g) {
         }
     }
     hs_free(xb);
+    /* the trajectory grows: its rows are appended to checkpoint.rows (and synced) before the
+     * state file that counts them is renamed into place, so each checkpoint costs the rows
+     * since the last one, and a crash between the two leaves extra rows that are ignored */
+    if (st == HS_OK) st = append_rows(g);
     if (st == HS_OK)
-        st = hs_io_writer_printf(w, "trajectory %zu %a %a %zu\n", g->n_done, g->best_value,
+        st = hs_io_writer_printf(w, "trajectory %zu %a %a %zu\nend\n", g->n_done, g->best_value,
                                  g->best_loss, g->n_failed);
-    for (size_t i = 0; st == HS_OK && i < g->n_done; i++) {
-        const hs_calib_output *o = g->out;
-        st = hs_io_writer_printf(w, "%zu %d %a %a", o->dispatch[i], o->worker[i], o->value[i],
-                                 o->best[i]);
-        if (st == HS_OK) st = write_hex_row(w, o->x + i * n, n);
-    }
-    if (st == HS_OK) st = hs_io_writer_printf(w, "end\n");
     if (st != HS_OK) {
         hs_io_writer_abort(&w);
         return st;
@@ -317,6 +354,7 @@ static hs_status write_checkpoint(engine *g) {
     g->io_ckpt.read_ops += after.read_ops - before.read_ops;
     g->io_ckpt.write_ops += after.write_ops - before.write_ops;
     g->last_ckpt = g->n_done;
+    g->ckpt_s += hs_wall_time() - t0;
     return st;
 }
 
@@ -474,21 +512,35 @@ static hs_status read_checkpoint(engine *g) {
         snprintf(why, sizeof why, "the trajectory header is damaged");
         goto done;
     }
-    for (size_t i = 0; i < n_done && !c.bad; i++) {
-        hs_calib_output *o = g->out;
-        o->dispatch[i] = (size_t)next_ull(&c);
-        o->worker[i] = (int)next_ull(&c);
-        o->value[i] = next_double(&c);
-        o->best[i] = next_double(&c);
-        for (size_t j = 0; j < n; j++) o->x[i * n + j] = next_double(&c);
-    }
     expect(&c, "end");
     if (c.bad) {
         snprintf(why, sizeof why, "it is truncated or damaged");
         goto done;
     }
+    if (n_done > 0) {
+        char *rows = NULL;
+        size_t rlen = 0;
+        st = hs_io_read_file(ctx, g->rows_path, &rows, &rlen);
+        if (st != HS_OK) goto done;
+        cursor rc = {rows, g->rows_path, false};
+        for (size_t i = 0; i < n_done && !rc.bad; i++) {
+            hs_calib_output *o = g->out;
+            o->dispatch[i] = (size_t)next_ull(&rc);
+            o->worker[i] = (int)next_ull(&rc);
+            o->value[i] = next_double(&rc);
+            o->best[i] = next_double(&rc);
+            for (size_t j = 0; j < n; j++) o->x[i * n + j] = next_double(&rc);
+        }
+        hs_free(rows);
+        if (rc.bad) {
+            snprintf(why, sizeof why, "checkpoint.rows holds fewer than the %zu rows it should",
+                     n_done);
+            goto done;
+        }
+    }
     g->n_done = n_done;
     g->last_ckpt = n_done;
+    g->rows_saved = 0; /* rewritten from the first row at the next checkpoint: drops extras */
 done:
     hs_free(xb);
     hs_free(text);
@@ -613,6 +665,16 @@ static void remote_destroy(remote **rp, bool keep_scratch, hs_ctx *ctx) {
             if (nftw(r->scratch_root, remove_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
                 hs_log(ctx, HS_LOG_WARN, "could not remove the scratch directory %s",
                        r->scratch_root);
+            /* the run directories made for the scratch go too while empty (a failed run leaves
+             * nothing behind); rmdir refuses any that holds something */
+            char dir[4200];
+            snprintf(dir, sizeof dir, "%s", r->scratch_root);
+            for (int up = 0; up < 3; up++) {
+                char parent[4200];
+                hs_io_dirname(dir, parent, sizeof parent);
+                if (rmdir(parent) != 0) break;
+                snprintf(dir, sizeof dir, "%s", parent);
+            }
         }
     } else if (r->tier == HS_TIER_MPI) {
         for (int k = 0; k < r->n; k++) {
@@ -786,10 +848,7 @@ static hs_status remote_wait(engine *g, remote *r, reply *out) {
                 fds[k].revents = 0;
             }
             int rc = poll(fds, (nfds_t)r->n, -1);
-            if (rc < 0 && errno == EINTR) {
-                if (g->o->stop && *g->o->stop) continue; /* finish the candidates in flight */
-                continue;
-            }
+            if (rc < 0 && errno == EINTR) continue; /* a stop request: finish what is in flight */
             if (rc < 0) {
                 hs_free(fds);
                 return HS_FAIL(g->ctx, HS_ERR_IO, "waiting for workers: poll: %s",
@@ -956,7 +1015,7 @@ static hs_status run_sync(engine *g) {
     if (st == HS_OK) st = HS_ALLOC_ARRAY(g->ctx, ids, B, "batch");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(g->ctx, R, B, "batch");
     while (st == HS_OK && !hs_dds_done(g->dds)) {
-        if (g->o->stop && *g->o->stop) {
+        if (stop_wanted(g)) {
             g->stopped = true;
             break;
         }
@@ -1025,7 +1084,7 @@ static void team_worker(void *user, int thread, int n_threads) {
         hs_status st = HS_OK;
         hs_exec_lock_acquire(t->lock);
         double t0 = hs_wall_time();
-        bool go = t->st == HS_OK && !(g->o->stop && *g->o->stop) &&
+        bool go = t->st == HS_OK && !stop_wanted(g) &&
                   next_candidate(g, x, &id, &st);
         if (t->st == HS_OK && st != HS_OK) t->st = st;
         if (go) {
@@ -1067,7 +1126,7 @@ static hs_status run_async(engine *g) {
         }
         hs_free(t.x);
         hs_exec_lock_destroy(&t.lock);
-        if (st == HS_OK && g->o->stop && *g->o->stop) g->stopped = true;
+        if (st == HS_OK && stop_wanted(g)) g->stopped = true;
         return st;
     }
     double *x = NULL;
@@ -1075,7 +1134,7 @@ static hs_status run_async(engine *g) {
     if (g->s->tier == HS_TIER_SEQUENTIAL) {
         size_t id;
         while (st == HS_OK) {
-            if (g->o->stop && *g->o->stop) {
+            if (stop_wanted(g)) {
                 g->stopped = true;
                 break;
             }
@@ -1115,7 +1174,7 @@ static hs_status run_async(engine *g) {
         g->slot_id[k] = 0;
         st = async_told(g, r->job_x + (size_t)k * n, &rp);
         size_t id;
-        if (st == HS_OK && g->o->stop && *g->o->stop) g->stopped = true;
+        if (st == HS_OK && stop_wanted(g)) g->stopped = true;
         if (st == HS_OK && !g->stopped && next_candidate(g, x, &id, &st)) {
             st = remote_submit(g, r, k, id, x);
             g->slot_id[k] = id;
@@ -1172,6 +1231,8 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     g.out = out;
     g.best_loss = INFINITY;
     g.best_value = NAN;
+    const char *stop_after = getenv("HS_TEST_STOP_AFTER");
+    if (stop_after) g.stop_after = (size_t)strtoull(stop_after, NULL, 10);
     const size_t n = g.n_cal, np = e->ops->n_params;
     int n_busy = s->mpi_ranks > s->workers ? s->mpi_ranks : s->workers;
     g.n_local = s->tier == HS_TIER_SEQUENTIAL ? 1
@@ -1254,6 +1315,7 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
                g.n_failed, g.n_done);
     /* the final checkpoint is removed: a finished run resumes nothing */
     if (st == HS_OK && hs_io_is_file(out->checkpoint_path)) remove(out->checkpoint_path);
+    if (st == HS_OK && hs_io_is_file(g.rows_path)) remove(g.rows_path);
 
     hs_calib_result *res = &out->res;
     res->n_evals = g.n_done;
@@ -1270,7 +1332,8 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     double busy = 0;
     for (int k = 0; k <= n_busy; k++) busy += g.busy[k];
     res->eval_s = busy;
-    res->serial_s = g.serial_s;
+    res->serial_s = g.serial_s - g.ckpt_s;
+    res->checkpoint_s = g.ckpt_s;
     res->workers = s->workers;
     res->utilization = wall > 0 && s->workers > 0 ? busy / ((double)s->workers * wall) : 0.0;
     res->n_failed = g.n_failed;

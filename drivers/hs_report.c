@@ -159,6 +159,7 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
         /* serial part = the coordinator's time outside evaluations (DDS generation, comparison,
          * update, bookkeeping), timed on its own */
         add_num(timing, "serial_s", c->serial_s);
+        add_num(timing, "checkpoint_s", c->checkpoint_s);
         add_num(timing, "serial_fraction", c->wall_s > 0 ? c->serial_s / c->wall_s : 0.0);
     }
     cJSON *exec = cJSON_AddObjectToObject(root, "execution");

@@ -26,6 +26,7 @@ typedef struct hs_calib_result {
     double wall_s;            /* the calibration loop */
     double eval_s;            /* summed evaluation time over workers */
     double serial_s;          /* coordinator time outside evaluations (generation, update) */
+    double checkpoint_s;      /* time spent writing checkpoints (not in serial_s) */
     int workers;
     double utilization;       /* busy / (workers x wall) */
     size_t n_failed;          /* candidates given the worst objective (model failure, NaN) */

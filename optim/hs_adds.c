@@ -7,6 +7,8 @@
 #include "hs_dds_impl.h"
 #include "hs_rng.h"
 
+
+
 struct hs_adds {
     size_t n_dim, max_evals, n_init, pool_cap, pool_n;
     double r;
@@ -96,17 +98,8 @@ hs_status hs_adds_ask(hs_adds *a, double *x, size_t *id) {
     } else if ((!a->x0 && k <= a->n_init) || a->pool_n == 0) {
         hs_dds_uniform_sample(&rng, a->n_dim, a->lower, a->upper, x);
     } else {
-        /* parent rank i with probability 2^-(i+1), the remainder on the best */
-        size_t parent = 0;
-        double u = hs_rng_uniform(&rng);
-        for (size_t i = 0; i < a->pool_n; i++) {
-            u *= 2.0;
-            if (u < 1.0) {
-                parent = i;
-                break;
-            }
-            u -= 1.0;
-        }
+        /* the parent is the pool's best: see the header for why not another member */
+        const size_t parent = 0;
         hs_dds_perturb(&rng, a->n_dim, a->lower, a->upper, a->r,
                        hs_dds_select_probability(k, a->max_evals), a->pool_x + parent * a->n_dim,
                        x);

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Execution-tier tests of `hydroscale calibrate` (issue #3). Trajectories are compared without
+# the worker column (which worker took a candidate may vary; what it computed may not).
+# usage: tiers.sh EXE CONFIG OUTDIR conformance | mpi NRANKS | resume | async-resume
+set -uo pipefail
+exe=$1 cfg=$2 out=$3 mode=$4
+rm -rf "$out"
+mkdir -p "$out"
+common=(--no-progress --quiet --set NUMBER_OF_ITERATIONS=240 --set DDS_BATCH_SIZE=4)
+
+calib() { # name, extra args...
+  local name=$1; shift
+  "$exe" calibrate "$cfg" "${common[@]}" --output "$out/$name" "$@" > "$out/$name.log" 2>&1
+  local rc=$?
+  if [ $rc -ne 0 ]; then echo "FAIL: $name exited $rc"; cat "$out/$name.log"; exit 1; fi
+}
+traj() { cut -d, -f1,3- "$out/$1/bow/run_1/calibration/trajectory.csv"; }
+same() { # reference, other
+  if ! cmp -s <(traj "$1") <(traj "$2"); then
+    echo "FAIL: trajectory of $2 differs from $1"; diff <(traj "$1") <(traj "$2") | head -5; exit 1
+  fi
+  echo "ok: $2 == $1"
+}
+strategy() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['execution']['strategy'])" \
+               "$out/$1/bow/run_1/summary.json"; }
+
+case "$mode" in
+conformance)
+  calib seq --set EXECUTION_STRATEGY=sequential
+  for w in 1 2 3; do calib thr$w --set EXECUTION_STRATEGY=threads --set NUM_PROCESSES=$w; same seq thr$w; done
+  for w in 2 3; do calib proc$w --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=$w; same seq proc$w; done
+  [ "$(strategy thr2)" = threads ] && [ "$(strategy proc3)" = processes ] || { echo "FAIL: strategy"; exit 1; }
+  # auto: NUM_PROCESSES 2 picks threads; the scratch directories of processes are gone
+  calib auto2 --set NUM_PROCESSES=2
+  [ "$(strategy auto2)" = threads ] || { echo "FAIL: auto with 2 workers is $(strategy auto2)"; exit 1; }
+  [ ! -e "$out/proc2/bow/run_1/scratch" ] || { echo "FAIL: scratch left behind"; exit 1; }
+  calib keep --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=2 --set KEEP_SCRATCH=true
+  [ -f "$out/keep/bow/run_1/scratch/worker_02/config.yaml" ] || { echo "FAIL: KEEP_SCRATCH"; exit 1; }
+  ;;
+mpi)
+  n=$5
+  calib seq --set EXECUTION_STRATEGY=sequential
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+  mpiexec=${MPIEXEC:-mpirun}
+  if ! "$mpiexec" -n "$n" "$exe" calibrate "$cfg" "${common[@]}" --output "$out/mpi$n" > "$out/mpi$n.log" 2>&1; then
+    echo "FAIL: mpirun -n $n"; cat "$out/mpi$n.log"; exit 1
+  fi
+  same seq "mpi$n"
+  [ "$(strategy mpi$n)" = mpi ] || { echo "FAIL: strategy $(strategy mpi$n)"; exit 1; }
+  ;;
+resume)
+  # an interruption after 100 evaluations (test hook) then --resume ends where an uninterrupted
+  # run ends, bit for bit
+  calib full --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30
+  HS_TEST_STOP_AFTER=100 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/cut" \
+      --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30 > "$out/cut.log" 2>&1
+  rc=$?
+  [ $rc -eq 1 ] || { echo "FAIL: interrupted run exited $rc"; cat "$out/cut.log"; exit 1; }
+  grep -q "interrupted after 100 of 241 evaluations; checkpoint written" "$out/cut.log" || {
+    echo "FAIL: message"; cat "$out/cut.log"; exit 1; }
+  [ ! -e "$out/cut/bow/run_1/summary.json" ] || { echo "FAIL: outputs of an interrupted run"; exit 1; }
+  calib cut --resume --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30
+  same full cut
+  [ ! -e "$out/cut/bow/run_1/calibration/checkpoint.txt" ] || { echo "FAIL: checkpoint left"; exit 1; }
+  # a resume with other settings is refused with the reason
+  HS_TEST_STOP_AFTER=50 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/cut2" > /dev/null 2>&1
+  "$exe" calibrate "$cfg" "${common[@]}" --output "$out/cut2" --resume --set RANDOM_SEED=7 > "$out/bad.log" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && grep -q "differ from this run's" "$out/bad.log" || { echo "FAIL: mismatched resume"; cat "$out/bad.log"; exit 1; }
+  echo "ok: resume"
+  ;;
+async-resume)
+  HS_TEST_STOP_AFTER=120 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/a" --set NUM_PROCESSES=2 \
+      --set ITERATIVE_OPTIMIZATION_ALGORITHM=ASYNC_DDS --set CHECKPOINT_INTERVAL=25 > "$out/a.log" 2>&1
+  [ $? -eq 1 ] || { echo "FAIL: async interruption"; cat "$out/a.log"; exit 1; }
+  calib a --resume --set NUM_PROCESSES=2 --set ITERATIVE_OPTIMIZATION_ALGORITHM=ASYNC_DDS --set CHECKPOINT_INTERVAL=25
+  rows=$(($(wc -l < "$out/a/bow/run_1/calibration/trajectory.csv") - 1))
+  [ "$rows" -eq 241 ] || { echo "FAIL: $rows rows after an async resume"; exit 1; }
+  # every candidate dispatched exactly once
+  dups=$(awk -F, 'NR > 1 { print $NF }' "$out/a/bow/run_1/calibration/trajectory.csv" | sort -n | uniq -d | wc -l)
+  [ "$dups" -eq 0 ] || { echo "FAIL: $dups candidates told twice"; exit 1; }
+  echo "ok: async resume"
+  ;;
+*) echo "unknown mode $mode"; exit 2 ;;
+esac
