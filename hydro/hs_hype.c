@@ -96,6 +96,7 @@ typedef struct hype_hru {
     double wp[3], fc[3], ep[3];  /* pore volumes, mm (§4.1) */
     double wpfc[3], pw[3];       /* wp + fc, wp + fc + ep, mm */
     double lpfc[2];              /* lp * fc_k, mm: ET is unlimited above wp + lpfc (§4.4) */
+    double inv_lpfc[2];          /* 1 / lpfc (0 for an absent layer) */
     double fet[2];               /* ET depth weights f_1, f_2 (§4.4) */
     double rc[3];                /* recession coefficients, d-1 (§4.7) */
     double ttmp, tt, ttpi, cmlt, whc_ratio; /* whc_ratio = whcsnow / (1 - whcsnow) */
@@ -274,6 +275,8 @@ static void hype_derive(const double *p, hype_hru *h)
     }
     h->lpfc[0] = p[HS_HYPE_LP] * h->fc[0];
     h->lpfc[1] = p[HS_HYPE_LP] * h->fc[1];
+    h->inv_lpfc[0] = 1.0 / h->lpfc[0];
+    h->inv_lpfc[1] = h->lpfc[1] > 0.0 ? 1.0 / h->lpfc[1] : 0.0;
     /* §4.4 depth weights: w_1 = d_1 exp(-epotdist z_1/2), w_2 = d_2 exp(-epotdist (z_1 + d_2/2)).
      * Layer 3 has no ET. */
     const double epd = p[HS_HYPE_EPOTDIST];
@@ -346,18 +349,23 @@ static hs_status hype_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
 #define HYPE_INLINE static inline
 #endif
 
+/* min/max as one instruction each: fmin/fmax are library calls under ISO C (their NaN and
+ * signed-zero rules), and every operand here is finite. */
+HYPE_INLINE double hmin(double a, double b) { return b < a ? b : a; }
+HYPE_INLINE double hmax(double a, double b) { return b > a ? b : a; }
+
 /* §4.6 percolation, called twice per step; *p1, *p2 are the amounts already moved this step,
  * so the second call uses what is left of the daily allowances mperc1, mperc2. */
 HYPE_INLINE void hype_percolate(const hype_hru *h, double *s, double *p1_done, double *p2_done)
 {
     if (h->n_layer < 2) return; /* a one-layer soil never percolates */
-    const double m1 = fmin(fmax(0.0, s[0] - h->wpfc[0]), h->mperc1 - *p1_done);
+    const double m1 = hmin(hmax(0.0, s[0] - h->wpfc[0]), h->mperc1 - *p1_done);
     double m2 = 0.0;
-    if (h->n_layer == 3) m2 = fmax(0.0, fmin(h->pw[2] - s[2], h->mperc2 - *p2_done));
+    if (h->n_layer == 3) m2 = hmax(0.0, hmin(h->pw[2] - s[2], h->mperc2 - *p2_done));
     const double x = s[1] - h->wpfc[1];
     const double r = s[1] - h->pw[1]; /* <= 0: layer 2 never overfills */
-    const double p2 = fmin(fmax(x + m1, 0.0), m2);
-    const double p1 = fmin(m1, fmax(p2 - r, 0.0));
+    const double p2 = hmin(hmax(x + m1, 0.0), m2);
+    const double p1 = hmin(m1, hmax(p2 - r, 0.0));
     s[0] -= p1;
     s[1] += p1 - p2;
     s[2] += p2;
@@ -380,14 +388,14 @@ HYPE_INLINE void hype_add_macropore(const hype_hru *h, double *s, double macro)
         }
     }
     if (nl == 3 && g > h->z[1]) {
-        const double a3 = fmin(macro, fmax(0.0, h->pw[2] - s[2]));
+        const double a3 = hmin(macro, hmax(0.0, h->pw[2] - s[2]));
         s[2] += a3;
         macro -= a3;
-        const double a2 = fmin(macro, fmax(0.0, h->pw[1] - s[1]));
+        const double a2 = hmin(macro, hmax(0.0, h->pw[1] - s[1]));
         s[1] += a2;
         macro -= a2;
     } else if (nl >= 2 && g > h->z[0]) {
-        const double a2 = fmin(macro, fmax(0.0, h->pw[1] - s[1]));
+        const double a2 = hmin(macro, hmax(0.0, h->pw[1] - s[1]));
         s[1] += a2;
         macro -= a2;
     }
@@ -440,11 +448,11 @@ HYPE_INLINE void hype_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view 
         }
         /* melt on the pack at the start of the step, limited to its ice */
         double melt = 0.0;
-        if (swe > 0.0 && tc >= ttmp) melt = fmin(cmlt * (tc - ttmp), fmax(0.0, swe - liq));
+        if (swe > 0.0 && tc >= ttmp) melt = hmin(cmlt * (tc - ttmp), hmax(0.0, swe - liq));
         swe += snowfall;
         liq += melt;
         const double lmax = whc_ratio * (swe - liq); /* ice after melt, snowfall included */
-        const double snow_out = fmax(0.0, liq - lmax);
+        const double snow_out = hmax(0.0, liq - lmax);
         liq -= snow_out;
         swe -= snow_out;
 
@@ -469,8 +477,10 @@ HYPE_INLINE void hype_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view 
             for (int k = 0; k < 2 && k < nl; k++) {
                 const double avail = s[k] - h->wp[k];
                 if (avail <= 0.0) continue;
-                double e = epot * h->fet[k] * fmin(1.0, avail / h->lpfc[k]);
-                e = fmin(e, avail);
+                /* epot f_k min(1, avail/(lp fc_k)), with the reciprocal taken in init */
+                double e = epot * h->fet[k];
+                if (avail < h->lpfc[k]) e *= avail * h->inv_lpfc[k];
+                e = hmin(e, avail);
                 s[k] -= e;
                 aet += e;
             }
@@ -480,24 +490,32 @@ HYPE_INLINE void hype_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view 
         double q_soil = 0.0;
         {
             const double sp[3] = {s0, s1, s2};
-            double fr[3], hh[3];
+            double fr[3];
+            for (int k = 0; k < nl; k++) fr[k] = hmax(0.0, sp[k] - h->wpfc[k]);
             for (int k = 0; k < nl; k++) {
-                fr[k] = fmax(0.0, sp[k] - h->wpfc[k]);
-                hh[k] = h->d[k] * fr[k] / h->ep[k];
-            }
-            for (int k = 0; k < nl; k++) {
-                double head = hh[k]; /* D - z_k = 0 for the deepest layer, D > z_k above */
-                for (int mm = k - 1; mm >= 0 && fr[mm + 1] >= h->ep[mm + 1]; mm--) head += hh[mm];
-                if (!(head > 0.0)) continue;
-                double q = h->rc[k] * (head / h->d[k]) * h->ep[k];
-                q = fmin(q, fmax(0.0, s[k] - h->wpfc[k]));
+                /* Head H_k = h_k (D - z_k = 0 for the deepest layer, D > z_k above), plus h_m
+                 * of the layers above while the layer below them is saturated. With layer k
+                 * unsaturated, q_k = rc_k (h_k/d_k) ep_k = rc_k F_k (h_k = d_k F_k/ep_k). */
+                double q;
+                if (k == 0 || fr[k] < h->ep[k]) {
+                    q = h->rc[k] * fr[k];
+                } else {
+                    double head = h->d[k] * fr[k] / h->ep[k];
+                    for (int mm = k - 1; mm >= 0; mm--) {
+                        head += h->d[mm] * fr[mm] / h->ep[mm];
+                        if (mm == 0 || fr[mm] < h->ep[mm]) break;
+                    }
+                    q = h->rc[k] * (head / h->d[k]) * h->ep[k];
+                }
+                if (!(q > 0.0)) continue;
+                q = hmin(q, hmax(0.0, s[k] - h->wpfc[k]));
                 s[k] -= q;
                 q_soil += q;
             }
         }
 
         /* 8. saturation excess from layer 1 (§4.5) */
-        const double sat = h->srrcs * fmax(0.0, s[0] - h->pw[0]);
+        const double sat = h->srrcs * hmax(0.0, s[0] - h->pw[0]);
         s[0] -= sat;
 
         /* 9. macropore water to the groundwater-table layer (§4.5) */
