@@ -17,7 +17,10 @@
  *   10 percolation again with what is left of the day's allowances (§4.6).
  * Runoff = sat + excess + q1 + q2 + q3 (§4.7). Everything that depends only on parameters
  * (pore volumes, ET weights, recession coefficients, the normalised diversion fractions) is
- * computed once in init, so the step has no exp/log/pow.
+ * computed once in init, so the step has no exp/log/pow, and divides only for mixed-phase
+ * precipitation, saturated layers (heads, §4.7) and macropore water (table depth, §4.5). The
+ * unsaturated head q_k = rc_k (h_k/d_k) ep_k is evaluated as rc_k F_k (equal but for the last
+ * bit). bench/bench_hype.c times the kernel.
  *
  * Water is only moved between stores or out through AET and runoff, so P - AET - Q - dS = 0 up
  * to round-off; tests/hydro/test_hype.c checks it to 1e-9 mm over 8 years. Snowfall is computed

@@ -3,7 +3,8 @@
  * 1. Hand-computed steps of small synthetic forcings (arithmetic written out below, 1e-12):
  *    three layers (rain with macropores and percolation caps, snowfall, mixed phase and melt),
  *    saturated layers (heads summed over saturated layers above), two layers (saturation excess,
- *    macropore water to layer 2), HYPE's own PET across year ends (leap and common years).
+ *    macropore water to layer 2), HYPE's own PET across year ends (leap and common years),
+ *    ET limited below lp*fc, liquid water held in the pack (whcsnow).
  * 2. Mass balance P - AET - Q - dS over 8 years of Bow-at-Banff forcing for random parameter
  *    sets within the calibration bounds, every option, one/two/three layers: 1e-9 mm.
  * 3. Limiting cases: no precipitation => storage never increases; frozen temperatures => the
@@ -274,6 +275,20 @@ static void test_hand_two_layers(hs_ctx *ctx)
     HS_CHECK_CLOSE(q, 21.4, 1e-12);
     s = get_state(ctx, m, 0);
     HS_CHECK_CLOSE(s.soil_mm[0], 58.6, 1e-12);
+
+    /* Same one-layer step with macrate = srrate = 0.8 (sum 1.6 > 1: both divided by 1.6, so
+     * 0.5 each, §4.5) and slope 10 %, rrcs3 0.01 (r0 = min(1, 0.2 + 0.01*10) = 0.3, §4.7):
+     * macro = excess = 22.5; S_1 = 30 + 50 - 45 = 35; q_1 = 0.3*5 = 1.5 -> 33.5; no sat;
+     * macro to layer 1 -> 56. Q = 22.5 + 1.5 = 24. */
+    par[HS_HYPE_MACRATE] = 0.8;
+    par[HS_HYPE_SRRATE] = 0.8;
+    par[HS_HYPE_SLOPE] = 10.0;
+    par[HS_HYPE_RRCS3] = 0.01;
+    HS_CHECK_INT(hs_model_init(m, par, ctx), HS_OK);
+    HS_CHECK_INT(hs_model_run(m, (hs_range){0, 1}, &f, &out, ctx), HS_OK);
+    HS_CHECK_CLOSE(q, 24.0, 1e-12);
+    s = get_state(ctx, m, 0);
+    HS_CHECK_CLOSE(s.soil_mm[0], 56.0, 1e-12);
     hs_model_destroy(&m);
 }
 
@@ -323,6 +338,33 @@ static void test_hand_hype_pet(hs_ctx *ctx)
     f = lumped_view(P, &cold, NULL, 1);
     HS_CHECK_INT(hs_model_run(m, (hs_range){0, 1}, &f, &out, ctx), HS_OK);
     HS_CHECK(aet[0] == 0.0);
+    hs_model_destroy(&m);
+}
+
+static void test_hand_et_limit(hs_ctx *ctx)
+{
+    /* §4.4 below lp*fc: hand set with lp = 2 (inside the physical limits, outside the
+     * calibration range) so that lp*fc = 40, 80 mm exceeds the available water from the start.
+     * P 0, T 10, PET 3 twice; S = 30, 60, 90 = wp + fc: no percolation, no runoff (F = 0).
+     * Step 1: e_1 = 3*(1/3)*(20/40) = 0.5, e_2 = 3*(2/3)*(40/80) = 1: AET 1.5, S = 29.5, 59.
+     * Step 2: e_1 = 1*(19.5/40) = 0.4875, e_2 = 2*(39/80) = 0.975: AET 1.4625. */
+    const double P[2] = {0.0, 0.0}, T[2] = {10.0, 10.0}, E[2] = {3.0, 3.0};
+    double q[2], aet[2], par[HS_HYPE_NPAR];
+    hand_params(par);
+    par[HS_HYPE_LP] = 2.0;
+    hs_model *m = make_model(ctx, NULL, 0, 1);
+    if (!m) return;
+    HS_CHECK_INT(hs_model_init(m, par, ctx), HS_OK);
+    hs_forcing_view f = lumped_view(P, T, E, 2);
+    hs_flux_view out = {.runoff_mm = q, .aet_mm = aet};
+    HS_CHECK_INT(hs_model_run(m, (hs_range){0, 1}, &f, &out, ctx), HS_OK);
+    HS_CHECK_CLOSE(aet[0], 1.5, 1e-12);
+    HS_CHECK_CLOSE(aet[1], 1.4625, 1e-12);
+    HS_CHECK(q[0] == 0.0 && q[1] == 0.0);
+    hs_hype_state s = get_state(ctx, m, 0);
+    HS_CHECK_CLOSE(s.soil_mm[0], 29.0125, 1e-12);
+    HS_CHECK_CLOSE(s.soil_mm[1], 58.025, 1e-12);
+    HS_CHECK_CLOSE(s.soil_mm[2], 90.0, 1e-12);
     hs_model_destroy(&m);
 }
 
@@ -722,6 +764,7 @@ int main(void)
     test_hand_saturated(ctx);
     test_hand_two_layers(ctx);
     test_hand_hype_pet(ctx);
+    test_hand_et_limit(ctx);
     test_whcsnow(ctx);
     test_errors(ctx);
 
