@@ -12,10 +12,12 @@
 #include <stdint.h>
 
 #include "hs_hbv.h"
+#include "hs_hype.h"
 
 /* The registry: every model hydroscale knows, in the order --help lists them. */
 static const hs_model_ops *const hs_model_registry[] = {
     &hs_hbv_ops,
+    &hs_hype_ops,
 };
 
 #define HS_MODEL_REGISTRY_SIZE (sizeof hs_model_registry / sizeof hs_model_registry[0])
@@ -128,6 +130,8 @@ double hs_model_storage_mm(const hs_model *m, size_t hru)
 }
 
 const hs_model_ops *hs_model_get_ops(const hs_model *m) { return m ? m->ops : NULL; }
+
+const hs_model_impl *hs_model_get_impl(const hs_model *m) { return m ? m->impl : NULL; }
 
 size_t hs_model_n_hru(const hs_model *m) { return m ? m->n_hru : 0; }
 

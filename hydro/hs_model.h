@@ -107,6 +107,9 @@ HS_NODISCARD HS_API hs_status hs_model_run(hs_model *m, hs_range hrus, const hs_
  *  NULL or hru >= n_hru. */
 HS_API double hs_model_storage_mm(const hs_model *m, size_t hru);
 HS_API const hs_model_ops *hs_model_get_ops(const hs_model *m);
+/** The model's private state, for that model's own accessors (e.g. hs_hype_get_state), which
+ *  must first compare hs_model_get_ops(m) with their ops table. NULL when m is NULL. Borrowed. */
+HS_API const hs_model_impl *hs_model_get_impl(const hs_model *m);
 HS_API size_t hs_model_n_hru(const hs_model *m);
 /** NULL-safe; sets *m to NULL. */
 HS_API void hs_model_destroy(hs_model **m);
