@@ -46,13 +46,15 @@ hs_status hs_exec_chunks(size_t n_chunks, int n_threads, bool dynamic, hs_exec_c
     if ((size_t)n_threads > n_chunks) n_threads = (int)n_chunks;
     /* the lowest failing chunk wins, whatever the order in which threads hit failures */
     size_t first_fail = n_chunks;
-    int fail_thread = 0;
     hs_status fail_status = HS_OK;
+    /* a thread's context holds only its latest failure: the lowest chunk's message is copied
+     * aside when it is recorded (allocated on the failure path only) */
+    hs_ctx *first_msg = NULL;
 #if defined(HS_HAVE_OPENMP)
     if (n_threads > 1) {
         const long n = (long)n_chunks;
 #pragma omp parallel num_threads(n_threads) default(none) \
-    shared(n, dynamic, fn, user, ctxs, first_fail, fail_thread, fail_status)
+    shared(n, dynamic, fn, user, ctxs, first_fail, fail_status, first_msg)
         {
             const int tid = omp_get_thread_num();
             if (dynamic) {
@@ -63,8 +65,9 @@ hs_status hs_exec_chunks(size_t n_chunks, int n_threads, bool dynamic, hs_exec_c
 #pragma omp critical(hs_exec_fail)
                         if ((size_t)c < first_fail) {
                             first_fail = (size_t)c;
-                            fail_thread = tid;
                             fail_status = st;
+                            if (!first_msg) first_msg = hs_ctx_create();
+                            if (first_msg) hs_ctx_copy_error(first_msg, ctxs[tid]);
                         }
                     }
                 }
@@ -76,14 +79,18 @@ hs_status hs_exec_chunks(size_t n_chunks, int n_threads, bool dynamic, hs_exec_c
 #pragma omp critical(hs_exec_fail)
                         if ((size_t)c < first_fail) {
                             first_fail = (size_t)c;
-                            fail_thread = tid;
                             fail_status = st;
+                            if (!first_msg) first_msg = hs_ctx_create();
+                            if (first_msg) hs_ctx_copy_error(first_msg, ctxs[tid]);
                         }
                     }
                 }
             }
         }
-        if (fail_status != HS_OK && fail_thread != 0) hs_ctx_copy_error(ctxs[0], ctxs[fail_thread]);
+        if (first_msg) {
+            hs_ctx_copy_error(ctxs[0], first_msg);
+            hs_ctx_destroy(&first_msg);
+        }
         return fail_status;
     }
 #else
@@ -94,7 +101,7 @@ hs_status hs_exec_chunks(size_t n_chunks, int n_threads, bool dynamic, hs_exec_c
         if (st != HS_OK) return st;
     }
     (void)first_fail;
-    (void)fail_thread;
+    (void)first_msg;
     return fail_status;
 }
 
