@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Execution-tier tests of `hydroscale calibrate` (issue #3). Trajectories are compared without
 # the worker column (which worker took a candidate may vary; what it computed may not).
-# usage: tiers.sh EXE CONFIG OUTDIR conformance | mpi NRANKS | resume | async-resume
+# usage: tiers.sh EXE CONFIG OUTDIR conformance | mpi NRANKS | mpi-crash | resume | async-resume
 set -uo pipefail
 exe=$1 cfg=$2 out=$3 mode=$4
 rm -rf "$out"
@@ -81,6 +81,17 @@ async-resume)
   dups=$(awk -F, 'NR > 1 { print $NF }' "$out/a/bow/run_1/calibration/trajectory.csv" | sort -n | uniq -d | wc -l)
   [ "$dups" -eq 0 ] || { echo "FAIL: $dups candidates told twice"; exit 1; }
   echo "ok: async resume"
+  ;;
+mpi-crash)
+  # a rank that dies ends the whole job promptly with an error (no hang)
+  export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OMPI_MCA_rmaps_base_oversubscribe=1
+  export OMPI_MCA_mpi_yield_when_idle=1 OMPI_MCA_btl_vader_single_copy_mechanism=none
+  HS_TEST_CRASH_WORKER=1 timeout 60 "${MPIEXEC:-mpirun}" -n 2 "$exe" calibrate "$cfg" "${common[@]}" \
+      --output "$out/crash" > "$out/crash.log" 2>&1
+  rc=$?
+  [ $rc -ne 0 ] && [ $rc -ne 124 ] || { echo "FAIL: exit $rc (124 = hung)"; cat "$out/crash.log"; exit 1; }
+  [ ! -e "$out/crash/bow/run_1/summary.json" ] || { echo "FAIL: outputs of a failed run"; exit 1; }
+  echo "ok: a dead rank stops the job (exit $rc)"
   ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
