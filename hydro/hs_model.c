@@ -11,11 +11,14 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "hs_gr4j.h"
 #include "hs_hbv.h"
 
 /* The registry: every model hydroscale knows, in the order --help lists them. */
 static const hs_model_ops *const hs_model_registry[] = {
     &hs_hbv_ops,
+    &hs_gr4j_ops,
+    &hs_gr4j_cemaneige_ops,
 };
 
 #define HS_MODEL_REGISTRY_SIZE (sizeof hs_model_registry / sizeof hs_model_registry[0])
@@ -130,6 +133,8 @@ double hs_model_storage_mm(const hs_model *m, size_t hru)
 const hs_model_ops *hs_model_get_ops(const hs_model *m) { return m ? m->ops : NULL; }
 
 size_t hs_model_n_hru(const hs_model *m) { return m ? m->n_hru : 0; }
+
+hs_model_impl *hs_model_get_impl(const hs_model *m) { return m ? m->impl : NULL; }
 
 void hs_model_destroy(hs_model **m)
 {

@@ -108,6 +108,9 @@ HS_NODISCARD HS_API hs_status hs_model_run(hs_model *m, hs_range hrus, const hs_
 HS_API double hs_model_storage_mm(const hs_model *m, size_t hru);
 HS_API const hs_model_ops *hs_model_get_ops(const hs_model *m);
 HS_API size_t hs_model_n_hru(const hs_model *m);
+/** The model's private state (borrowed; NULL when m is NULL). For a model's own accessors only,
+ *  which must first check hs_model_get_ops(m) (e.g. hs_gr4j_get_state()). */
+HS_API hs_model_impl *hs_model_get_impl(const hs_model *m);
 /** NULL-safe; sets *m to NULL. */
 HS_API void hs_model_destroy(hs_model **m);
 
