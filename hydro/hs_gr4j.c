@@ -409,6 +409,7 @@ static hs_status gr4j_create_impl(const char *name, bool snow_entry, const hs_mo
         HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->etg, n_hru * nl, "CemaNeige thermal states"), fail);
         HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->gthreshold, n_hru, "CemaNeige melt thresholds"),
                     fail);
+        for (size_t i = 0; i < n_hru; i++) m->gthreshold[i] = NAN; /* not known yet */
     }
     *out = m;
     return HS_OK;
@@ -484,9 +485,10 @@ static hs_status gr4j_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
         if (m->snow) {
             const size_t nl = m->layers.n_layers;
             for (size_t k = 0; k < nl; k++) m->g[i * nl + k] = m->etg[i * nl + k] = 0.0;
-            m->gthreshold[i] = isnan(m->mean_an_solid_precip)
-                                   ? NAN
-                                   : hs_cemaneige_gthreshold(m->mean_an_solid_precip);
+            /* Without MEAN_ANNUAL_SOLID_PRECIP the threshold found by the first run is kept
+             * across inits, so that every evaluation of a calibration uses the same one. */
+            if (!isnan(m->mean_an_solid_precip))
+                m->gthreshold[i] = hs_cemaneige_gthreshold(m->mean_an_solid_precip);
         }
     }
     m->initialized = true;
@@ -523,8 +525,9 @@ static void gr4j_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *f,
         const double *temp = f->temp_c + i;
         const double ctg = par[HS_GR4J_CTG], kf = par[HS_GR4J_KF];
         double *g = m->g + i * nl, *etg = m->etg + i * nl;
-        /* Melt threshold: from MEAN_ANNUAL_SOLID_PRECIP, else from this first window (docs §2.5:
-         * airGR uses the whole input series, the closest we have here). */
+        /* Melt threshold: from MEAN_ANNUAL_SOLID_PRECIP, else from the window of the first run
+         * of this model (docs §2.5: airGR uses the whole input series; the first window is the
+         * closest the model sees), kept for the model's life. */
         if (isnan(m->gthreshold[i]))
             m->gthreshold[i] = hs_cemaneige_gthreshold(hs_cemaneige_mean_annual_solid_precip(
                 ly, f->first_day, prec, temp, nt, n));

@@ -22,10 +22,14 @@
  *                             curve's median. NB: the driver also uses this key to lapse the
  *                             forcing to HRU_ELEVATION; with CemaNeige leave HRU_ELEVATION unset
  *                             so that the forcing reaches the model at FORCING_ELEVATION.
- *   MEAN_ANNUAL_SOLID_PRECIP  mm/yr (airGR MeanAnSolidPrecip); default: computed by the first
- *                             run() after each init() over the forcing window it is given (airGR
- *                             uses the whole input series: pass that value to reproduce airGR
- *                             when the model is run on a sub-window).
+ *   MEAN_ANNUAL_SOLID_PRECIP  mm/yr (airGR MeanAnSolidPrecip), > 0; default: computed per HRU
+ *                             by the first run() of the model over the forcing window it is
+ *                             given, then kept for the model's life (later init()s keep it, so
+ *                             all evaluations of a calibration share one melt threshold). airGR
+ *                             uses the whole input series: pass that value (e.g. from
+ *                             hs_cemaneige_mean_annual_solid_precip()) to reproduce airGR, or
+ *                             whenever the first run covers only part of the series (the CLI's
+ *                             first run covers spin-up + calibration).
  *
  * States per HRU: production store S, routing store R, the UH1/UH2 shift registers (20 and 40
  * cells), and per CemaNeige layer the snow pack G and thermal state eTG. init() sets airGR's

@@ -256,8 +256,15 @@ static void test_reference(hs_ctx *ctx, double mean_an)
         HS_CHECK(hs_gr4j_get_state(m, 0, ctx, NULL, NULL, NULL, NULL, &gthr) == HS_OK);
         hs_cemaneige_layers ly;
         HS_CHECK(hs_cemaneige_layers_init(hypso, 5, NAN, ctx, &ly) == HS_OK);
-        HS_CHECK(gthr == hs_cemaneige_gthreshold(hs_cemaneige_mean_annual_solid_precip(
-                             &ly, d1989, s.p, s.t, s.n, 1)));
+        const double gthr_full = hs_cemaneige_gthreshold(
+            hs_cemaneige_mean_annual_solid_precip(&ly, d1989, s.p, s.t, s.n, 1));
+        HS_CHECK(gthr == gthr_full);
+        /* ... and is kept by later inits, whatever window later runs get. */
+        HS_CHECK(hs_model_init(m, par, ctx) == HS_OK);
+        hs_forcing_view f_short = {100, 1, d1990, s.p + off, s.t + off, s.e + off};
+        HS_CHECK(hs_model_run(m, (hs_range){0, 1}, &f_short, &o, ctx) == HS_OK);
+        HS_CHECK(hs_gr4j_get_state(m, 0, ctx, NULL, NULL, NULL, NULL, &gthr) == HS_OK);
+        HS_CHECK(gthr == gthr_full);
         hs_model_destroy(&m);
     }
     free(q);
