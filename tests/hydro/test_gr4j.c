@@ -482,6 +482,19 @@ static void test_errors(hs_ctx *ctx)
     HS_CHECK(hs_gr4j_n_layers(m) == 0);
     hs_model_destroy(&m);
     hs_model_destroy(&m); /* NULL-safe */
+    /* Parameter tables: bounds ordered, defaults inside, GR4J's rows repeated first in
+     * GR4J_CemaNeige (same order as airGR's CemaNeigeGR4J). */
+    const hs_model_ops *tabs[2] = {&hs_gr4j_ops, &hs_gr4j_cemaneige_ops};
+    HS_CHECK_INT(hs_gr4j_ops.n_params, 4);
+    HS_CHECK_INT(hs_gr4j_cemaneige_ops.n_params, 6);
+    for (size_t j = 0; j < 2; j++)
+        for (size_t k = 0; k < tabs[j]->n_params; k++) {
+            const hs_param_info *pi = &tabs[j]->params[k];
+            HS_CHECK(pi->lower < pi->upper && pi->dflt >= pi->lower && pi->dflt <= pi->upper);
+            HS_CHECK(pi->calibrate);
+            HS_CHECK_INT(hs_model_param_index(tabs[j], pi->name), k);
+            if (k < 4) HS_CHECK(strcmp(pi->name, hs_gr4j_ops.params[k].name) == 0);
+        }
     HS_CHECK(hs_model_find("gr4j") == &hs_gr4j_ops);
     HS_CHECK(hs_model_find("GR4J_CemaNeige") == &hs_gr4j_cemaneige_ops);
     HS_CHECK(hs_model_param_index(&hs_gr4j_cemaneige_ops, "kf") == HS_GR4J_KF);
