@@ -62,6 +62,9 @@ static hs_status load_config(const hs_app_options *o, hs_ctx *ctx, hs_config **o
     for (size_t m = 0; st == HS_OK && m < hs_model_count(); m++) {
         const hs_model_ops *ops = hs_model_at(m);
         for (size_t k = 0; k < ops->n_option_keys; k++) {
+            /* keys the application schema already types (SNOW_LAYERS, HYPSOMETRIC_CURVE, ...)
+             * keep their row; setup_model() passes their value to the model as text */
+            if (hs_config_schema_row(cfg, ops->option_keys[k])) continue;
             opt_rows[r].name = ops->option_keys[k];
             opt_rows[r].type = HS_CFG_STRING;
             opt_rows[r].dflt = "";

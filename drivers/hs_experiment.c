@@ -420,11 +420,56 @@ static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx
                        hs_config_origin(cfg, "HYDROLOGICAL_MODEL"), name, names);
     }
     HS_TRY(HS_ALLOC_ARRAY(ctx, e->model_opts, e->ops->n_option_keys + 1, "model options"));
+    /* Model options are text. A key the application schema types as a list (HYPSOMETRIC_CURVE)
+     * is passed as "[a, b, ...]" in one buffer owned by the experiment; typed scalars are
+     * validated by their getter first, then passed as written. */
+    size_t text_cap = 1;
+    for (size_t i = 0; i < e->ops->n_option_keys; i++) {
+        const char *key = e->ops->option_keys[i];
+        const hs_config_key *row = hs_config_schema_row(cfg, key);
+        if (!hs_config_has(cfg, key) || !row || row->type != HS_CFG_LIST) continue;
+        const char *const *items;
+        size_t n;
+        HS_TRY(hs_config_get_list(cfg, key, ctx, &items, &n));
+        text_cap += 3;
+        for (size_t k = 0; k < n; k++) text_cap += strlen(items[k]) + 2;
+    }
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->model_opt_text, text_cap, "model options"));
+    size_t text_len = 0;
     for (size_t i = 0; i < e->ops->n_option_keys; i++) {
         const char *key = e->ops->option_keys[i];
         if (!hs_config_has(cfg, key)) continue;
+        const hs_config_key *row = hs_config_schema_row(cfg, key);
         const char *value;
-        HS_TRY(hs_config_get_string(cfg, key, ctx, &value));
+        if (row && row->type == HS_CFG_LIST) {
+            const char *const *items;
+            size_t n;
+            HS_TRY(hs_config_get_list(cfg, key, ctx, &items, &n));
+            char *text = e->model_opt_text + text_len;
+            size_t len = 0;
+            text[len++] = '[';
+            for (size_t k = 0; k < n; k++) {
+                if (k) {
+                    text[len++] = ',';
+                    text[len++] = ' ';
+                }
+                memcpy(text + len, items[k], strlen(items[k]));
+                len += strlen(items[k]);
+            }
+            text[len++] = ']';
+            text[len++] = '\0';
+            text_len += len;
+            value = text;
+        } else {
+            if (row && row->type == HS_CFG_INT) {
+                long v;
+                HS_TRY(hs_config_get_int(cfg, key, ctx, &v));
+            } else if (row && row->type == HS_CFG_DOUBLE) {
+                double v;
+                HS_TRY(hs_config_get_double(cfg, key, ctx, &v));
+            }
+            HS_TRY(hs_config_get_string(cfg, key, ctx, &value));
+        }
         e->model_opts[e->n_model_opts].key = key;
         e->model_opts[e->n_model_opts].value = value;
         e->n_model_opts++;
@@ -495,6 +540,7 @@ void hs_experiment_destroy(hs_experiment **ep) {
     hs_model_destroy(&e->model);
     hs_free(e->q_obs_m3s);
     hs_free(e->model_opts);
+    hs_free(e->model_opt_text);
     hs_free(e->params);
     hs_free(e->params_hru);
     hs_free(e->cal_index);

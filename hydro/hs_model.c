@@ -11,12 +11,15 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "hs_gr4j.h"
 #include "hs_hbv.h"
 #include "hs_hype.h"
 
 /* The registry: every model hydroscale knows, in the order --help lists them. */
 static const hs_model_ops *const hs_model_registry[] = {
     &hs_hbv_ops,
+    &hs_gr4j_ops,
+    &hs_gr4j_cemaneige_ops,
     &hs_hype_ops,
 };
 

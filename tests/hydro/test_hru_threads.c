@@ -4,6 +4,8 @@
  * Synthetic daily forcing, different for every HRU (a seasonal temperature and a deterministic
  * pseudo-random precipitation), 3 years. */
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +50,16 @@ int main(void) {
     hs_ctx *ctxs[3];
     for (int k = 0; k < 3; k++) ctxs[k] = hs_ctx_create();
     const size_t n_chunks = (N_HRU + CHUNK - 1) / CHUNK;
+    /* models that need options to run get them here: CemaNeige's hypsometric curve (101
+     * elevations rising from 1000 to 3000 m) */
+    static char curve[2048];
+    size_t len = 0;
+    len += (size_t)snprintf(curve + len, sizeof curve - len, "[");
+    for (int k = 0; k <= 100; k++)
+        len += (size_t)snprintf(curve + len, sizeof curve - len, "%s%d", k ? ", " : "", 1000 + 20 * k);
+    snprintf(curve + len, sizeof curve - len, "]");
+    const hs_model_option snow_opts[] = {{"HYPSOMETRIC_CURVE", curve},
+                                         {"MEAN_ANNUAL_SOLID_PRECIP", "300"}};
     for (size_t mi = 0; mi < hs_model_count(); mi++) {
         const hs_model_ops *ops = hs_model_at(mi);
         double *par = malloc(sizeof(double) * N_HRU * ops->n_params);
@@ -56,7 +68,11 @@ int main(void) {
             for (size_t k = 0; k < ops->n_params; k++) par[h * ops->n_params + k] = ops->params[k].dflt;
         for (int threads = 1; threads <= 3; threads++) {
             hs_model *m = NULL;
-            HS_CHECK_INT(hs_model_create(ops, NULL, 0, N_HRU, ctxs[0], &m), HS_OK);
+            const bool snow = strstr(ops->name, "CemaNeige") != NULL;
+            for (size_t i = 0; i < (size_t)N_T * N_HRU; i++) q[threads - 1][i] = NAN;
+            HS_CHECK_INT(hs_model_create(ops, snow ? snow_opts : NULL, snow ? 2 : 0, N_HRU, ctxs[0],
+                                         &m),
+                         HS_OK);
             if (!m) continue;
             HS_CHECK_INT(hs_model_init(m, par, ctxs[0]), HS_OK);
             run_job j = {m, &f, q[threads - 1]};
