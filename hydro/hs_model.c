@@ -11,11 +11,13 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "hs_fuse.h"
 #include "hs_hbv.h"
 
 /* The registry: every model hydroscale knows, in the order --help lists them. */
 static const hs_model_ops *const hs_model_registry[] = {
     &hs_hbv_ops,
+    &hs_fuse_ops,
 };
 
 #define HS_MODEL_REGISTRY_SIZE (sizeof hs_model_registry / sizeof hs_model_registry[0])
