@@ -420,6 +420,12 @@ void hs_fuse_derive(const hs_fuse_decisions *d, const double *p, hs_fuse_derived
     *out = r;
 }
 
+/* The window follows docs §3.5 (stop at the first fraction below epsilon, renormalise), which
+ * keeps the gamma distribution to ~1e-16 of its mass. Two other windows exist and are not used:
+ * the docs' check values are these fractions renormalised over 6 (TIMEDELAY 0.9) and 10 (2.0)
+ * ordinates, and FUSE's Fortran QTIMEDELAY keeps ceil(n) ordinates with P(2.5, rate n) bisected
+ * into (0.99, 0.999), i.e. 3 and 7. They differ from ours by the renormalised tail mass only
+ * (< 6e-5 per fraction for 2.0 d; tests/hydro/test_fuse.c checks both). */
 size_t hs_fuse_gamma_fractions(double timedelay_d, double *f, size_t cap)
 {
     if (!f || cap == 0 || !(timedelay_d > 0.0) || !isfinite(timedelay_d)) return 0;
