@@ -406,6 +406,40 @@ static hs_status setup_parameters(hs_experiment *e, const hs_config *cfg, const 
     return st;
 }
 
+/* Model options reach the models as text (hs_model.h). A map value, such as
+ * FUSE_DECISIONS: {ARCH1: tension1_1, QSURF: arno_x_vic}, is passed on as that text,
+ * "{ARCH1: tension1_1, QSURF: arno_x_vic}"; *out stays NULL for any other value. The map is probed
+ * on a scratch context so that a scalar value leaves no error message behind. */
+static hs_status map_option_text(const hs_config *cfg, const char *key, hs_ctx *ctx, char **out) {
+    *out = NULL;
+    hs_ctx *probe = hs_ctx_clone(ctx);
+    if (!probe) return HS_FAIL(ctx, HS_ERR_NOMEM, "cannot allocate a context");
+    const hs_config_entry *map = NULL;
+    size_t n = 0;
+    const bool is_map = hs_config_get_map(cfg, key, probe, &map, &n) == HS_OK && map != NULL;
+    hs_ctx_destroy(&probe);
+    if (!is_map) return HS_OK;
+    size_t len = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (!map[i].value)
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: %s: '%s' must be a single value, not a list",
+                           hs_config_origin(cfg, key), key, map[i].key);
+        len += strlen(map[i].key) + strlen(map[i].value) + 4;
+    }
+    char *text = NULL;
+    HS_TRY(hs_alloc(ctx, len, 1, "model option text", (void **)&text));
+    strcpy(text, "{");
+    for (size_t i = 0; i < n; i++) {
+        if (i) strcat(text, ", ");
+        strcat(text, map[i].key);
+        strcat(text, ": ");
+        strcat(text, map[i].value);
+    }
+    strcat(text, "}");
+    *out = text;
+    return HS_OK;
+}
+
 static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx) {
     const char *name;
     HS_TRY(hs_config_get_string(cfg, "HYDROLOGICAL_MODEL", ctx, &name));
@@ -436,6 +470,7 @@ static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx
     }
     HS_TRY(HS_ALLOC_ARRAY(ctx, e->model_opt_text, text_cap, "model options"));
     size_t text_len = 0;
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->model_opt_texts, e->ops->n_option_keys + 1, "model options"));
     for (size_t i = 0; i < e->ops->n_option_keys; i++) {
         const char *key = e->ops->option_keys[i];
         if (!hs_config_has(cfg, key)) continue;
@@ -461,14 +496,20 @@ static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx
             text_len += len;
             value = text;
         } else {
-            if (row && row->type == HS_CFG_INT) {
-                long v;
-                HS_TRY(hs_config_get_int(cfg, key, ctx, &v));
-            } else if (row && row->type == HS_CFG_DOUBLE) {
-                double v;
-                HS_TRY(hs_config_get_double(cfg, key, ctx, &v));
+            /* a YAML map (FUSE_DECISIONS) is passed as "{K: v, ...}" */
+            HS_TRY(map_option_text(cfg, key, ctx, &e->model_opt_texts[e->n_model_opts]));
+            if (e->model_opt_texts[e->n_model_opts]) {
+                value = e->model_opt_texts[e->n_model_opts];
+            } else {
+                if (row && row->type == HS_CFG_INT) {
+                    long v;
+                    HS_TRY(hs_config_get_int(cfg, key, ctx, &v));
+                } else if (row && row->type == HS_CFG_DOUBLE) {
+                    double v;
+                    HS_TRY(hs_config_get_double(cfg, key, ctx, &v));
+                }
+                HS_TRY(hs_config_get_string(cfg, key, ctx, &value));
             }
-            HS_TRY(hs_config_get_string(cfg, key, ctx, &value));
         }
         e->model_opts[e->n_model_opts].key = key;
         e->model_opts[e->n_model_opts].value = value;
@@ -541,6 +582,8 @@ void hs_experiment_destroy(hs_experiment **ep) {
     hs_free(e->q_obs_m3s);
     hs_free(e->model_opts);
     hs_free(e->model_opt_text);
+    for (size_t i = 0; e->model_opt_texts && i < e->n_model_opts; i++) hs_free(e->model_opt_texts[i]);
+    hs_free(e->model_opt_texts);
     hs_free(e->params);
     hs_free(e->params_hru);
     hs_free(e->cal_index);

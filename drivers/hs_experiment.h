@@ -48,6 +48,7 @@ typedef struct hs_experiment {
     hs_model_option *model_opts;
     char *model_opt_text; /* owned text of list-valued options (model_opts points into it) */
     size_t n_model_opts;
+    char **model_opt_texts; /* [n_model_opts] owned text of map-valued options, or NULL */
     double *params;     /* [n_params] full vector: defaults, PARAMETERS, --params */
     double *params_hru; /* [n_hru][n_params] work copy used by evaluations */
 

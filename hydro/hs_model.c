@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdint.h>
 
+#include "hs_fuse.h"
 #include "hs_gr4j.h"
 #include "hs_hbv.h"
 #include "hs_hype.h"
@@ -20,6 +21,7 @@ static const hs_model_ops *const hs_model_registry[] = {
     &hs_hbv_ops,
     &hs_gr4j_ops,
     &hs_gr4j_cemaneige_ops,
+    &hs_fuse_ops,
     &hs_hype_ops,
 };
 

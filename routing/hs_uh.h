@@ -16,7 +16,8 @@
 #include "hs_api.h"
 #include "hs_ctx.h"
 
-/** Regularised lower incomplete gamma P(a, x) = gamma(a, x) / Gamma(a), for a > 0, x >= 0
+/** Regularised lower incomplete gamma P(a, x); the same as hs_math_gamma_p (core/hs_math.h),
+ *  kept under this name for routing callers. P(a, x) = gamma(a, x) / Gamma(a), for a > 0, x >= 0
  *  (series below a + 1, continued fraction above; relative accuracy ~1e-15). NaN for a <= 0,
  *  x < 0 or NaN arguments. */
 HS_API double hs_uh_gamma_p(double a, double x);

@@ -1,0 +1,1163 @@
+/* hs_fuse.c -- FUSE (Clark et al. 2008, WRR 44, W00B02), docs-models.md §3.
+ *
+ * One daily step, per HRU:
+ *   snow     temperature-index snow per elevation band, explicit, once per day (§3.4), gives the
+ *            effective precipitation Peff into the soil;
+ *   soil     the ODE system of §3.3 (saturated area, evaporation, interflow, percolation,
+ *            baseflow, overflow) over Δt = 1 d with Peff and PET held constant, solved either
+ *              - implicitly (default, SYMFLUENCE's FUSE set-up, §3.7): implicit Euler over the
+ *                whole day, Newton iteration on the active states with a forward-difference
+ *                Jacobian and a backtracking line search; thresholds use FUSE's logistic
+ *                smoother (ψ = 1 % of capacity) so the fluxes are differentiable; or
+ *              - explicitly: FUSE_SUBSTEPS explicit Euler sub-steps, overflow as fill-and-spill;
+ *   routing  the instantaneous runoff spread over the following days with gamma fractions (§3.5).
+ *
+ * Mass balance by construction. Whatever the solver, the state change of a step is never taken
+ * from the solver itself: the fluxes are evaluated at the solver's end state, and the stores are
+ * then updated from those fluxes store by store, downstream order (upper layer before lower
+ * layer, tension before free storage). A store that would fall below 0 has its outfluxes scaled
+ * down in proportion; a store that would exceed its capacity sends the excess to its overflow
+ * flux, which is the inflow of the next store. This is FUSE's FIX_STATES (§3.7), done so that
+ * each flux leaves one store and enters the next with the same value, hence
+ * input - AET - Q_inst = Δ(soil storage) to round-off, even when Newton did not converge.
+ * Differences to FUSE: the lower bound is 0, not 1e-9·capacity; the explicit overflow is
+ * fill-and-spill on the net change of the store (in − out beyond the free space), not on the
+ * gross inflow; rain falls at T_b >= PXTEMP (FUSE drops it at equality, §3.4).
+ *
+ * Memory: everything is allocated in create (structure of arrays over HRUs for the states);
+ * run() allocates nothing, uses no globals and touches only the HRUs of its range. */
+#include "hs_fuse.h"
+
+#include <errno.h>
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hs_math.h"
+#include "hs_time.h"
+
+#define FUSE_RING_MASK (HS_FUSE_ROUTING_CAP - 1)
+#define FUSE_NSLOT 6          /* state slots: 0..2 upper layer, 3..5 lower layer */
+#define FUSE_GAMMA_SHAPE 2.5  /* §3.5: fixed shape of the time delay */
+#define FUSE_PSMOOTH 0.01     /* §3.3 item 7: ψ = PSMOOTH · capacity */
+#define FUSE_TI_BINS 2000     /* §3.2: bins of ln(a) on [0, 50] */
+#define FUSE_TI_MAX 50.0
+#define FUSE_TI_OFFSET 3.0
+#define FUSE_NEWTON_MAXIT 50
+#define FUSE_NEWTON_TOL 1e-12 /* §3.7 (SYMFLUENCE numerix), relative to 1 + |state| */
+#define FUSE_TIMEDELAY_MAX 7.0
+
+/* ---- parameter table (docs-models.md §3.6, FUSE zConstraints) -------------------------------- */
+
+/* The default calibrated subset is the one that moves the default structure (VIC: onestate_1,
+ * fixedsiz_2, arno_x_vic, perc_w2sat, rootweight) plus routing and snow; the other structures'
+ * parameters are listed in PARAMS_TO_CALIBRATE when those structures are used. */
+static const hs_param_info fuse_params[HS_FUSE_NPAR] = {
+    {"RFERR_ADD", "mm", -10.0, 10.0, 0.0, false, "additive rainfall error (additive_e)"},
+    {"RFERR_MLT", "-", 1.0, 1.001, 1.0, false, "multiplicative rainfall error (multiplc_e)"},
+    {"MAXWATR_1", "mm", 25.0, 500.0, 100.0, true, "depth of the upper soil layer"},
+    {"MAXWATR_2", "mm", 50.0, 5000.0, 1000.0, true, "depth of the lower soil layer"},
+    {"FRACTEN", "-", 0.05, 0.95, 0.5, true, "fraction of the layers held as tension storage"},
+    {"FRCHZNE", "-", 0.05, 0.95, 0.5, false, "fraction of upper tension storage in the recharge zone"},
+    {"FPRIMQB", "-", 0.05, 0.95, 0.5, false, "fraction of lower free storage in the primary reservoir"},
+    {"RTFRAC1", "-", 0.05, 0.95, 0.75, true, "fraction of roots in the upper layer (rootweight)"},
+    {"PERCRTE", "mm d-1", 0.1, 1000.0, 100.0, true, "percolation rate at saturation"},
+    {"PERCEXP", "-", 1.0, 20.0, 5.0, true, "percolation exponent"},
+    {"SACPMLT", "-", 1.0, 250.0, 10.0, false, "Sacramento percolation multiplier (perc_lower)"},
+    {"SACPEXP", "-", 1.0, 5.0, 5.0, false, "Sacramento percolation exponent (perc_lower)"},
+    {"PERCFRAC", "-", 0.05, 0.95, 0.5, false, "fraction of percolation to the lower tension store"},
+    {"FRACLOWZ", "-", 0.05, 0.95, 0.5, false, "fraction of soil excess to the lower zone (unused)"},
+    {"IFLWRTE", "mm d-1", 0.01, 1000.0, 500.0, false, "interflow rate (intflwsome)"},
+    {"BASERTE", "mm d-1", 0.001, 1000.0, 50.0, true, "baseflow rate (fixedsiz_2, unlimpow_2)"},
+    {"QB_POWR", "-", 1.0, 10.0, 5.0, true, "baseflow exponent"},
+    {"QB_PRMS", "d-1", 0.001, 0.25, 0.01, false, "baseflow depletion rate (unlimfrc_2)"},
+    {"QBRATE_2A", "d-1", 0.001, 0.25, 0.025, false, "primary baseflow depletion rate (tens2pll_2)"},
+    {"QBRATE_2B", "d-1", 0.001, 0.25, 0.01, false, "secondary baseflow depletion rate (tens2pll_2)"},
+    {"SAREAMAX", "-", 0.001, 1.0, 0.25, false, "maximum saturated area (prms_varnt)"},
+    {"AXV_BEXP", "-", 0.001, 3.0, 0.3, true, "ARNO/VIC b exponent (arno_x_vic)"},
+    {"LOGLAMB", "ln(m)", 5.0, 10.0, 7.5, false, "mean log topographic index (TOPMODEL)"},
+    {"TISHAPE", "-", 2.0, 5.0, 3.0, false, "shape of the topographic index distribution"},
+    {"TIMEDELAY", "d", 0.01, 5.0, 0.9, true, "mean of the gamma time delay (rout_gamma)"},
+    {"MBASE", "degC", 0.0, 3.0, 1.0, true, "base temperature of snow melt"},
+    {"MFMAX", "mm degC-1 d-1", 2.0, 8.0, 4.2, true, "maximum (21 June) melt factor"},
+    {"MFMIN", "mm degC-1 d-1", 0.4, 6.0, 2.4, true, "minimum (21 December) melt factor"},
+    {"PXTEMP", "degC", -1.0, 5.0, 1.0, true, "rain/snow partition temperature"},
+    {"OPG", "km-1", 0.0, 2.5, 0.5, false, "orographic precipitation gradient (bands)"},
+    {"LAPSE", "degC km-1", -7.0, -4.0, -5.0, false, "temperature lapse rate (bands)"},
+};
+
+/* ---- decisions (docs §3.1) ------------------------------------------------------------------- */
+
+enum { D_RFERR, D_ARCH1, D_ARCH2, D_QSURF, D_QPERC, D_ESOIL, D_QINTF, D_Q_TDH, D_SNOWM, D_N };
+
+static const char *const fuse_decision_names[D_N] = {"RFERR", "ARCH1", "ARCH2", "QSURF", "QPERC",
+                                                     "ESOIL", "QINTF", "Q_TDH", "SNOWM"};
+/* Tokens in the order of the enums of hs_fuse.h. */
+static const char *const fuse_tokens[D_N][4] = {
+    {"additive_e", "multiplc_e"},
+    {"onestate_1", "tension1_1", "tension2_1"},
+    {"tens2pll_2", "unlimfrc_2", "unlimpow_2", "fixedsiz_2"},
+    {"arno_x_vic", "prms_varnt", "tmdl_param"},
+    {"perc_f2sat", "perc_w2sat", "perc_lower"},
+    {"sequential", "rootweight"},
+    {"intflwnone", "intflwsome"},
+    {"rout_gamma", "no_routing"},
+    {"temp_index", "no_snowmod"},
+};
+static const int fuse_n_tokens[D_N] = {2, 3, 4, 3, 3, 2, 2, 2, 2};
+
+static int *fuse_decision_slot(hs_fuse_decisions *d, int k)
+{
+    switch (k) {
+    case D_RFERR: return &d->rferr;
+    case D_ARCH1: return &d->arch1;
+    case D_ARCH2: return &d->arch2;
+    case D_QSURF: return &d->qsurf;
+    case D_QPERC: return &d->qperc;
+    case D_ESOIL: return &d->esoil;
+    case D_QINTF: return &d->qintf;
+    case D_Q_TDH: return &d->q_tdh;
+    default: return &d->snowm;
+    }
+}
+
+static int fuse_streq_ci(const char *a, const char *b)
+{
+    for (;; a++, b++) {
+        int ca = (unsigned char)*a, cb = (unsigned char)*b;
+        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
+        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
+        if (ca != cb) return 0;
+        if (ca == '\0') return 1;
+    }
+}
+
+hs_status hs_fuse_structure(const char *name, hs_fuse_decisions *out, hs_ctx *ctx)
+{
+    if (!name || !out) return HS_FAIL(ctx, HS_ERR_ARG, "FUSE: NULL structure name or output");
+    /* docs §3.1, "the four parent models as decision sets" (jFUSE presets). */
+    hs_fuse_decisions d = {.rferr = HS_FUSE_MULTIPLC_E, .q_tdh = HS_FUSE_ROUT_GAMMA,
+                           .snowm = HS_FUSE_TEMP_INDEX, .esoil = HS_FUSE_SEQUENTIAL,
+                           .qintf = HS_FUSE_INTFLWNONE};
+    if (fuse_streq_ci(name, "PRMS")) {
+        d.arch1 = HS_FUSE_TENSION2_1;
+        d.arch2 = HS_FUSE_UNLIMFRC_2;
+        d.qsurf = HS_FUSE_PRMS_VARNT;
+        d.qperc = HS_FUSE_PERC_F2SAT;
+        d.qintf = HS_FUSE_INTFLWSOME;
+    } else if (fuse_streq_ci(name, "SACRAMENTO")) {
+        d.arch1 = HS_FUSE_TENSION1_1;
+        d.arch2 = HS_FUSE_TENS2PLL_2;
+        d.qsurf = HS_FUSE_PRMS_VARNT;
+        d.qperc = HS_FUSE_PERC_LOWER;
+        /* docs §3.1 marks this entry uncertain (jFUSE: intflwnone); override with
+         * FUSE_DECISIONS "{QINTF: intflwsome}" for Sacramento's lateral drainage. */
+    } else if (fuse_streq_ci(name, "TOPMODEL")) {
+        d.arch1 = HS_FUSE_ONESTATE_1;
+        d.arch2 = HS_FUSE_UNLIMPOW_2;
+        d.qsurf = HS_FUSE_TMDL_PARAM;
+        d.qperc = HS_FUSE_PERC_W2SAT;
+    } else if (fuse_streq_ci(name, "VIC")) {
+        d.arch1 = HS_FUSE_ONESTATE_1;
+        d.arch2 = HS_FUSE_FIXEDSIZ_2;
+        d.qsurf = HS_FUSE_ARNO_X_VIC;
+        d.qperc = HS_FUSE_PERC_W2SAT;
+        d.esoil = HS_FUSE_ROOTWEIGHT;
+    } else {
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_STRUCTURE: '%s' is not valid; "
+                       "allowed values: PRMS, SACRAMENTO, TOPMODEL, VIC", name);
+    }
+    *out = d;
+    return HS_OK;
+}
+
+/* ---- options --------------------------------------------------------------------------------- */
+
+static const char *const fuse_option_keys[] = {
+    "FUSE_STRUCTURE", "FUSE_DECISIONS", "FUSE_NUMERICS",    "FUSE_SUBSTEPS",
+    "FUSE_SNOW",      "FUSE_ELEV_BANDS", "FUSE_FORCING_ELEV",
+};
+#define FUSE_N_OPTION_KEYS (sizeof fuse_option_keys / sizeof fuse_option_keys[0])
+
+typedef struct fuse_options {
+    hs_fuse_decisions dec;
+    bool implicit;
+    size_t substeps;
+    size_t n_band;
+    double band_af[HS_FUSE_MAX_BANDS];
+    double band_dz[HS_FUSE_MAX_BANDS]; /* band elevation - forcing elevation, m */
+} fuse_options;
+
+/* Copies the token [s, e) without surrounding blanks and quotes into buf. */
+static void fuse_token(const char *s, const char *e, char *buf, size_t cap)
+{
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '"' || *s == '\'')) s++;
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '"' || e[-1] == '\'')) e--;
+    size_t n = (size_t)(e - s);
+    if (n >= cap) n = cap - 1;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+}
+
+/* "{ARCH1: tension1_1, QSURF: arno_x_vic}" -> overrides of d (docs §3.1 tokens). */
+static hs_status fuse_parse_decisions(hs_ctx *ctx, const char *text, hs_fuse_decisions *d)
+{
+    const char *s = text, *end = text + strlen(text);
+    while (s < end && (*s == ' ' || *s == '\t')) s++;
+    while (end > s && (end[-1] == ' ' || end[-1] == '\t')) end--;
+    if (s < end && *s == '{') {
+        if (end[-1] != '}')
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_DECISIONS: '%s' opens '{' "
+                           "without closing it; expected \"{ARCH1: tension1_1, ...}\"", text);
+        s++;
+        end--;
+    }
+    while (s < end) {
+        const char *e = s;
+        while (e < end && *e != ',' && *e != ';') e++;
+        const char *sep = s;
+        while (sep < e && *sep != ':' && *sep != '=') sep++;
+        char key[32], val[32];
+        fuse_token(s, sep, key, sizeof key);
+        fuse_token(sep < e ? sep + 1 : e, e, val, sizeof val);
+        if (key[0] != '\0' || sep < e) {
+            if (sep == e || val[0] == '\0')
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_DECISIONS: entry '%s' in "
+                               "'%s' needs a value (NAME: token)", key, text);
+            int k = -1;
+            for (int j = 0; j < D_N; j++)
+                if (fuse_streq_ci(key, fuse_decision_names[j])) k = j;
+            if (k < 0)
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_DECISIONS: unknown decision "
+                               "'%s'; allowed: RFERR, ARCH1, ARCH2, QSURF, QPERC, ESOIL, QINTF, "
+                               "Q_TDH, SNOWM", key);
+            int t = -1;
+            for (int j = 0; j < fuse_n_tokens[k]; j++)
+                if (fuse_streq_ci(val, fuse_tokens[k][j])) t = j;
+            if (t < 0) {
+                char allowed[96] = "";
+                for (int j = 0; j < fuse_n_tokens[k]; j++) {
+                    if (j) strncat(allowed, ", ", sizeof allowed - strlen(allowed) - 1);
+                    strncat(allowed, fuse_tokens[k][j], sizeof allowed - strlen(allowed) - 1);
+                }
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_DECISIONS: %s: '%s' is not "
+                               "valid; allowed values: %s", fuse_decision_names[k], val, allowed);
+            }
+            *fuse_decision_slot(d, k) = t;
+        }
+        s = e < end ? e + 1 : end;
+    }
+    return HS_OK;
+}
+
+/* A finite real number filling [s, e) (blanks allowed around it). */
+static bool fuse_parse_real(const char *s, const char *e, double *out)
+{
+    char buf[64];
+    fuse_token(s, e, buf, sizeof buf);
+    if (buf[0] == '\0') return false;
+    char *stop = NULL;
+    errno = 0;
+    const double v = strtod(buf, &stop);
+    if (*stop != '\0' || errno == ERANGE || !isfinite(v)) return false;
+    *out = v;
+    return true;
+}
+
+/* "AF:Z, AF:Z" -> fractions and elevations (docs §3.4). */
+static hs_status fuse_parse_bands(hs_ctx *ctx, const char *text, size_t *n_out, double *af,
+                                  double *z)
+{
+    const char *s = text, *end = text + strlen(text);
+    size_t n = 0;
+    double sum = 0.0;
+    while (s < end) {
+        const char *e = s;
+        while (e < end && *e != ',' && *e != ';') e++;
+        const char *sep = s;
+        while (sep < e && *sep != ':' && *sep != '@') sep++;
+        double a, zz;
+        if (n >= HS_FUSE_MAX_BANDS || sep == e || !fuse_parse_real(s, sep, &a) ||
+            !fuse_parse_real(sep + 1, e, &zz) || !(a > 0.0) || a > 1.0)
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_ELEV_BANDS: '%s' is not valid; "
+                           "expected up to %d entries 'area_fraction:elevation_m' with fractions "
+                           "in (0, 1] summing to 1, e.g. \"0.4:1500, 0.6:2200\"", text,
+                           HS_FUSE_MAX_BANDS);
+        af[n] = a;
+        z[n] = zz;
+        sum += a;
+        n++;
+        s = e < end ? e + 1 : end;
+    }
+    if (n == 0 || fabs(sum - 1.0) > 1e-6)
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_ELEV_BANDS: the area fractions of "
+                       "'%s' sum to %.9g; expected 1 (within 1e-6)", text, sum);
+    /* Exact normalisation: the band weights enter the mass balance. */
+    for (size_t b = 0; b < n; b++) af[b] /= sum;
+    *n_out = n;
+    return HS_OK;
+}
+
+static hs_status fuse_parse_options(const hs_model_option *opts, size_t n_opts, hs_ctx *ctx,
+                                    fuse_options *o)
+{
+    const char *structure = "VIC", *decisions = NULL, *bands = NULL, *zf_text = NULL;
+    memset(o, 0, sizeof *o);
+    o->implicit = true;
+    o->substeps = 24; /* docs §3.7: fixed n = 24 */
+    int snow = -1;
+    for (size_t i = 0; i < n_opts; i++) {
+        const char *k = opts[i].key, *v = opts[i].value;
+        if (fuse_streq_ci(k, "FUSE_STRUCTURE")) {
+            structure = v;
+        } else if (fuse_streq_ci(k, "FUSE_DECISIONS")) {
+            decisions = v;
+        } else if (fuse_streq_ci(k, "FUSE_NUMERICS")) {
+            if (fuse_streq_ci(v, "implicit"))
+                o->implicit = true;
+            else if (fuse_streq_ci(v, "explicit_substep"))
+                o->implicit = false;
+            else
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_NUMERICS: '%s' is not "
+                               "valid; allowed values: implicit, explicit_substep", v);
+        } else if (fuse_streq_ci(k, "FUSE_SUBSTEPS")) {
+            char *end = NULL;
+            errno = 0;
+            long n = strtol(v, &end, 10);
+            if (end == v || *end != '\0' || errno == ERANGE || n < 1 || n > 1440)
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_SUBSTEPS: '%s' is not "
+                               "valid; expected an integer from 1 to 1440", v);
+            o->substeps = (size_t)n;
+        } else if (fuse_streq_ci(k, "FUSE_SNOW")) {
+            if (fuse_streq_ci(v, "on") || fuse_streq_ci(v, "true") || fuse_streq_ci(v, "yes"))
+                snow = 1;
+            else if (fuse_streq_ci(v, "off") || fuse_streq_ci(v, "false") ||
+                     fuse_streq_ci(v, "no"))
+                snow = 0;
+            else
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_SNOW: '%s' is not valid; "
+                               "allowed values: on, off", v);
+        } else if (fuse_streq_ci(k, "FUSE_ELEV_BANDS")) {
+            bands = v;
+        } else if (fuse_streq_ci(k, "FUSE_FORCING_ELEV")) {
+            zf_text = v;
+        }
+        /* other keys belong to other models */
+    }
+    /* Structure first, then FUSE_SNOW, then single decisions: the most specific wins. */
+    HS_TRY(hs_fuse_structure(structure, &o->dec, ctx));
+    if (snow >= 0) o->dec.snowm = snow ? HS_FUSE_TEMP_INDEX : HS_FUSE_NO_SNOWMOD;
+    if (decisions) HS_TRY(fuse_parse_decisions(ctx, decisions, &o->dec));
+
+    double z[HS_FUSE_MAX_BANDS] = {0.0};
+    if (bands) {
+        HS_TRY(fuse_parse_bands(ctx, bands, &o->n_band, o->band_af, z));
+    } else {
+        o->n_band = 1; /* docs §3.4: one band at the forcing elevation without hypsometry */
+        o->band_af[0] = 1.0;
+    }
+    double zf = 0.0;
+    for (size_t b = 0; b < o->n_band; b++) zf += o->band_af[b] * z[b];
+    if (zf_text && !fuse_parse_real(zf_text, zf_text + strlen(zf_text), &zf))
+        return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_FORCING_ELEV: '%s' is not valid; "
+                       "expected a finite elevation in m", zf_text);
+    for (size_t b = 0; b < o->n_band; b++) o->band_dz[b] = z[b] - zf;
+    return HS_OK;
+}
+
+/* ---- derived values (docs §3.2) and the time delay (§3.5) ------------------------------------ */
+
+void hs_fuse_derive(const hs_fuse_decisions *d, const double *p, hs_fuse_derived *out)
+{
+    hs_fuse_derived r;
+    memset(&r, 0, sizeof r);
+    const double fracten = p[HS_FUSE_FRACTEN];
+    r.maxtens_1 = fracten * p[HS_FUSE_MAXWATR_1];
+    r.maxfree_1 = (1.0 - fracten) * p[HS_FUSE_MAXWATR_1];
+    r.maxtens_1a = p[HS_FUSE_FRCHZNE] * r.maxtens_1;
+    r.maxtens_1b = (1.0 - p[HS_FUSE_FRCHZNE]) * r.maxtens_1;
+    r.maxtens_2 = fracten * p[HS_FUSE_MAXWATR_2];
+    r.maxfree_2 = (1.0 - fracten) * p[HS_FUSE_MAXWATR_2];
+    r.maxfree_2a = p[HS_FUSE_FPRIMQB] * r.maxfree_2;
+    r.maxfree_2b = (1.0 - p[HS_FUSE_FPRIMQB]) * r.maxfree_2;
+    r.rtfrac2 = 1.0 - p[HS_FUSE_RTFRAC1];
+    const double n = p[HS_FUSE_QB_POWR];
+    r.chi = (p[HS_FUSE_LOGLAMB] - FUSE_TI_OFFSET) / p[HS_FUSE_TISHAPE];
+    if (d->arch2 == HS_FUSE_UNLIMPOW_2 || d->qsurf == HS_FUSE_TMDL_PARAM) {
+        /* POWLAMB: mean of a^(1/n) over the 3-parameter gamma distribution of ln(a) (offset 3,
+         * shape TISHAPE, scale χ), 2000 bins on [0, 50] with midpoints; MAXPOW: last bin. */
+        const double w = FUSE_TI_MAX / FUSE_TI_BINS, shape = p[HS_FUSE_TISHAPE];
+        double prev = 0.0, sum = 0.0, mid = 0.0;
+        for (int k = 0; k < FUSE_TI_BINS; k++) {
+            const double hi = (k + 1) * w;
+            const double cum = hs_math_gamma_p(shape, fmax(0.0, hi - FUSE_TI_OFFSET) / r.chi);
+            mid = (k + 0.5) * w;
+            sum += (cum - prev) * exp(mid / n);
+            prev = cum;
+        }
+        r.powlamb = sum;
+        r.maxpow = exp(mid / n);
+    }
+    switch (d->arch2) {
+    case HS_FUSE_TENS2PLL_2:
+        r.qbsat = p[HS_FUSE_QBRATE_2A] * r.maxfree_2a + p[HS_FUSE_QBRATE_2B] * r.maxfree_2b;
+        break;
+    case HS_FUSE_UNLIMFRC_2:
+        r.qbsat = p[HS_FUSE_QB_PRMS] * p[HS_FUSE_MAXWATR_2];
+        break;
+    case HS_FUSE_UNLIMPOW_2: {
+        const double m = (p[HS_FUSE_MAXWATR_2] / 1000.0) / n; /* mm -> m */
+        r.qbsat = p[HS_FUSE_BASERTE] * (m / pow(r.powlamb, n));
+        break;
+    }
+    default:
+        r.qbsat = p[HS_FUSE_BASERTE];
+        break;
+    }
+    *out = r;
+}
+
+/* The window follows docs §3.5 (stop at the first fraction below epsilon, renormalise), which
+ * keeps the gamma distribution to ~1e-16 of its mass. Two other windows exist and are not used:
+ * the docs' check values are these fractions renormalised over 6 (TIMEDELAY 0.9) and 10 (2.0)
+ * ordinates, and FUSE's Fortran QTIMEDELAY keeps ceil(n) ordinates with P(2.5, rate n) bisected
+ * into (0.99, 0.999), i.e. 3 and 7. They differ from ours by the renormalised tail mass only
+ * (< 6e-5 per fraction for 2.0 d; tests/hydro/test_fuse.c checks both). */
+size_t hs_fuse_gamma_fractions(double timedelay_d, double *f, size_t cap)
+{
+    if (!f || cap == 0 || !(timedelay_d > 0.0) || !isfinite(timedelay_d)) return 0;
+    const double rate = FUSE_GAMMA_SHAPE / timedelay_d; /* mean = shape / rate = TIMEDELAY */
+    double prev = 0.0, sum = 0.0;
+    size_t n = 0;
+    for (size_t j = 1; j <= cap; j++) {
+        const double cum = hs_math_gamma_p(FUSE_GAMMA_SHAPE, rate * (double)j);
+        const double fj = cum - prev;
+        prev = cum;
+        /* The first fraction is never tiny for TIMEDELAY <= 7 d, so this only cuts the tail. */
+        if (fj < DBL_EPSILON && j > 1) {
+            n = j - 1;
+            break;
+        }
+        f[j - 1] = fj;
+        sum += fj;
+    }
+    if (n == 0) return 0; /* still above epsilon after cap days */
+    for (size_t j = 0; j < n; j++) f[j] /= sum;
+    return n;
+}
+
+/* ---- lifecycle ------------------------------------------------------------------------------- */
+
+struct hs_model_impl {
+    size_t n_hru;
+    fuse_options opt;
+    bool initialized;
+    double *par;          /* [n_hru][HS_FUSE_NPAR] */
+    hs_fuse_derived *der; /* [n_hru] */
+    double *state;        /* [FUSE_NSLOT][n_hru] soil stores, mm (unused slots 0) */
+    double *swe;          /* [n_band][n_hru] snow water equivalent per band, mm */
+    double *weights;      /* [n_hru][HS_FUSE_ROUTING_CAP] time-delay fractions */
+    size_t *n_weights;    /* [n_hru] */
+    double *ring;         /* [n_hru][HS_FUSE_ROUTING_CAP] future runoff, mm */
+    size_t *head;         /* [n_hru] ring slot that leaves next */
+};
+
+static void fuse_destroy(hs_model_impl **mp)
+{
+    if (!mp || !*mp) return;
+    hs_model_impl *m = *mp;
+    hs_free(m->par);
+    hs_free(m->der);
+    hs_free(m->state);
+    hs_free(m->swe);
+    hs_free(m->weights);
+    hs_free(m->n_weights);
+    hs_free(m->ring);
+    hs_free(m->head);
+    hs_free(m);
+    *mp = NULL;
+}
+
+static hs_status fuse_create(const hs_model_option *opts, size_t n_opts, size_t n_hru,
+                             hs_ctx *ctx, hs_model_impl **out)
+{
+    if (!out) return HS_FAIL(ctx, HS_ERR_ARG, "FUSE: NULL output pointer");
+    *out = NULL;
+    if (n_hru == 0) return HS_FAIL(ctx, HS_ERR_ARG, "FUSE: the domain has no HRUs (n_hru = 0)");
+    if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "FUSE: NULL option array");
+    fuse_options o;
+    HS_TRY(fuse_parse_options(opts, n_opts, ctx, &o));
+
+    hs_model_impl *m = NULL;
+    HS_TRY(hs_alloc(ctx, 1, sizeof *m, "FUSE model", (void **)&m));
+    m->n_hru = n_hru;
+    m->opt = o;
+    hs_status st = HS_OK;
+    if (n_hru > SIZE_MAX / HS_FUSE_ROUTING_CAP) {
+        st = HS_FAIL(ctx, HS_ERR_NOMEM, "FUSE: %zu HRUs overflow the state size", n_hru);
+        goto fail;
+    }
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->par, n_hru * HS_FUSE_NPAR, "FUSE parameters"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->der, n_hru, "FUSE derived parameters"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->state, n_hru * FUSE_NSLOT, "FUSE soil states"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->swe, n_hru * o.n_band, "FUSE snow states"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->weights, n_hru * HS_FUSE_ROUTING_CAP,
+                                   "FUSE time-delay fractions"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->n_weights, n_hru, "FUSE fraction counts"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->ring, n_hru * HS_FUSE_ROUTING_CAP,
+                                   "FUSE routing buffers"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->head, n_hru, "FUSE routing buffer heads"), fail);
+    *out = m;
+    return HS_OK;
+fail:
+    fuse_destroy(&m);
+    return st;
+}
+
+/* Physical limits (not calibration bounds): what the equations need to stay meaningful. */
+static hs_status fuse_check_param(hs_ctx *ctx, const fuse_options *o, size_t k, size_t hru,
+                                  double v)
+{
+    const char *need = "a finite value";
+    bool ok = isfinite(v);
+    switch (k) {
+    case HS_FUSE_RFERR_ADD:
+    case HS_FUSE_MBASE:
+    case HS_FUSE_PXTEMP:
+    case HS_FUSE_LAPSE:
+        break;
+    case HS_FUSE_MAXWATR_1:
+    case HS_FUSE_MAXWATR_2:
+    case HS_FUSE_PERCEXP:
+    case HS_FUSE_SACPEXP:
+    case HS_FUSE_QB_POWR:
+    case HS_FUSE_TISHAPE:
+        ok = ok && v > 0.0; /* capacities divide; exponents and shapes must be positive */
+        need = "> 0";
+        break;
+    case HS_FUSE_FRACTEN:
+    case HS_FUSE_FRCHZNE:
+    case HS_FUSE_FPRIMQB:
+    case HS_FUSE_RTFRAC1:
+    case HS_FUSE_PERCFRAC:
+    case HS_FUSE_FRACLOWZ:
+        ok = ok && v > 0.0 && v < 1.0; /* both parts of a split store must have capacity */
+        need = "in (0, 1)";
+        break;
+    case HS_FUSE_SAREAMAX:
+        ok = ok && v >= 0.0 && v <= 1.0;
+        need = "in [0, 1]";
+        break;
+    case HS_FUSE_LOGLAMB:
+        ok = ok && v > FUSE_TI_OFFSET; /* the scale χ = (LOGLAMB - 3) / TISHAPE must be > 0 */
+        need = "> 3 (the offset of the topographic index distribution)";
+        break;
+    case HS_FUSE_TIMEDELAY:
+        ok = ok && v > 0.0 && v <= FUSE_TIMEDELAY_MAX;
+        need = "in (0, 7] days (the routing buffer holds 128 days)";
+        break;
+    case HS_FUSE_OPG:
+        ok = ok && v >= 0.0;
+        need = ">= 0";
+        for (size_t b = 0; ok && b < o->n_band; b++)
+            if (o->band_dz[b] > 0.0 && !(1.0 + o->band_dz[b] * v / 1000.0 > 0.0)) ok = false;
+        break;
+    default:
+        ok = ok && v >= 0.0; /* rates, multipliers, melt factors, exponents of saturated area */
+        need = ">= 0";
+        break;
+    }
+    if (ok) return HS_OK;
+    return HS_FAIL(ctx, HS_ERR_ARG, "FUSE parameter %s = %.17g for HRU %zu is outside its physical "
+                   "limits (must be %s)", fuse_params[k].name, v, hru, need);
+}
+
+/* Capacity of every state slot (INFINITY for unlimited stores, 0 for unused slots). */
+static void fuse_caps(const hs_fuse_decisions *d, const double *p, const hs_fuse_derived *r,
+                      double *cap)
+{
+    for (int s = 0; s < FUSE_NSLOT; s++) cap[s] = 0.0;
+    switch (d->arch1) {
+    case HS_FUSE_ONESTATE_1: cap[0] = p[HS_FUSE_MAXWATR_1]; break;
+    case HS_FUSE_TENSION1_1: cap[0] = r->maxtens_1; cap[1] = r->maxfree_1; break;
+    default: cap[0] = r->maxtens_1a; cap[1] = r->maxtens_1b; cap[2] = r->maxfree_1; break;
+    }
+    switch (d->arch2) {
+    case HS_FUSE_TENS2PLL_2:
+        cap[3] = r->maxtens_2;
+        cap[4] = r->maxfree_2a;
+        cap[5] = r->maxfree_2b;
+        break;
+    case HS_FUSE_FIXEDSIZ_2: cap[3] = p[HS_FUSE_MAXWATR_2]; break;
+    default: cap[3] = INFINITY; break;
+    }
+}
+
+static hs_status fuse_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
+{
+    if (!m || !params) return HS_FAIL(ctx, HS_ERR_ARG, "FUSE init: NULL model or parameters");
+    const size_t n = m->n_hru;
+    /* Validate everything before changing anything: a failed init leaves the model as it was. */
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < HS_FUSE_NPAR; k++)
+            HS_TRY(fuse_check_param(ctx, &m->opt, k, i, params[i * HS_FUSE_NPAR + k]));
+
+    const hs_fuse_decisions *d = &m->opt.dec;
+    for (size_t i = 0; i < n; i++) {
+        const double *p = params + i * HS_FUSE_NPAR;
+        double *w = m->weights + i * HS_FUSE_ROUTING_CAP;
+        size_t nw = 1;
+        memset(w, 0, HS_FUSE_ROUTING_CAP * sizeof *w);
+        w[0] = 1.0; /* no_routing: f_1 = 1 (docs §3.5) */
+        if (d->q_tdh == HS_FUSE_ROUT_GAMMA) {
+            nw = hs_fuse_gamma_fractions(p[HS_FUSE_TIMEDELAY], w, HS_FUSE_ROUTING_CAP);
+            if (nw == 0) /* unreachable within the limits checked above; kept as a guard */
+                return HS_FAIL(ctx, HS_ERR_NUMERIC, "FUSE parameter TIMEDELAY = %.17g for HRU "
+                               "%zu: the gamma time delay needs more than %d days",
+                               p[HS_FUSE_TIMEDELAY], i, HS_FUSE_ROUTING_CAP);
+        }
+        m->n_weights[i] = nw;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const double *p = params + i * HS_FUSE_NPAR;
+        memcpy(m->par + i * HS_FUSE_NPAR, p, HS_FUSE_NPAR * sizeof *p);
+        hs_fuse_derive(d, p, &m->der[i]);
+        double cap[FUSE_NSLOT];
+        fuse_caps(d, p, &m->der[i], cap);
+        /* docs §3.6 "Initial states": every store at 0.25 of its capacity, unlimited stores at
+         * 0.25 MAXWATR_2, SWE and the routing buffer empty. */
+        for (int s = 0; s < FUSE_NSLOT; s++)
+            m->state[(size_t)s * n + i] = isinf(cap[s]) ? 0.25 * p[HS_FUSE_MAXWATR_2]
+                                                        : 0.25 * cap[s];
+        for (size_t b = 0; b < m->opt.n_band; b++) m->swe[b * n + i] = 0.0;
+        memset(m->ring + i * HS_FUSE_ROUTING_CAP, 0, HS_FUSE_ROUTING_CAP * sizeof *m->ring);
+        m->head[i] = 0;
+    }
+    m->initialized = true;
+    return HS_OK;
+}
+
+/* ---- fluxes (docs §3.3) ---------------------------------------------------------------------- */
+
+/* Everything the soil kernel of one HRU needs, loaded once per run. */
+typedef struct fuse_hru {
+    hs_fuse_decisions d;
+    const double *p;
+    hs_fuse_derived r;
+    double cap[FUSE_NSLOT];
+    int act[FUSE_NSLOT]; /* active slots */
+    int n_act;
+} fuse_hru;
+
+typedef struct fuse_flux {
+    double qsx;              /* surface runoff */
+    double e1a, e1b, e2;     /* evaporation: upper (E_1 or E_1A), E_1B, lower */
+    double qif, q12;         /* interflow, percolation */
+    double rchr2excs, tens2free_1, oflow_1;
+    double tens2free_2, oflow_2a, oflow_2b; /* oflow_2a is oflow_2 of single-state layers */
+    double qb_a, qb_b;       /* baseflow (qb_a is Q_b of single-state layers) */
+} fuse_flux;
+
+static inline double fuse_clip(double x, double cap) { return x < 0.0 ? 0.0 : (x > cap ? cap : x); }
+
+static inline double fuse_ratio(double s, double cap) { return cap > 0.0 ? s / cap : 0.0; }
+
+/* FUSE's logistic smoother L(S, Smax), ψ = PSMOOTH·Smax (§3.3 item 7). */
+static inline double fuse_logistic(double s, double smax)
+{
+    const double psi = FUSE_PSMOOTH * smax;
+    return 1.0 / (1.0 + exp(-(s - smax + 5.0 * psi) / psi));
+}
+
+/* Fluxes from states x (clipped into [0, cap] first, so no power of a negative base happens).
+ * smooth: overflow with the logistic smoother (implicit scheme); otherwise no overflow here: the
+ * explicit scheme spills what exceeds the capacity in fuse_update (fill-and-spill). */
+static void fuse_fluxes(const fuse_hru *h, const double *xin, double peff, double pet, bool smooth,
+                        fuse_flux *f)
+{
+    const hs_fuse_decisions *d = &h->d;
+    const double *p = h->p;
+    const hs_fuse_derived *r = &h->r;
+    double x[FUSE_NSLOT];
+    for (int s = 0; s < FUSE_NSLOT; s++) x[s] = fuse_clip(xin[s], h->cap[s]);
+
+    /* Diagnostic sub-states (§3.2). */
+    double watr1, tens1, free1, tens1a = 0.0, tens1b = 0.0;
+    const double maxwatr1 = p[HS_FUSE_MAXWATR_1], maxwatr2 = p[HS_FUSE_MAXWATR_2];
+    if (d->arch1 == HS_FUSE_ONESTATE_1) {
+        watr1 = x[0];
+        tens1 = fmin(watr1, r->maxtens_1);
+        free1 = fmax(0.0, watr1 - r->maxtens_1);
+    } else if (d->arch1 == HS_FUSE_TENSION1_1) {
+        tens1 = x[0];
+        free1 = x[1];
+        watr1 = tens1 + free1;
+    } else {
+        tens1a = x[0];
+        tens1b = x[1];
+        free1 = x[2];
+        tens1 = tens1a + tens1b;
+        watr1 = tens1 + free1;
+    }
+    double watr2, tens2, free2a = 0.0, free2b = 0.0;
+    if (d->arch2 == HS_FUSE_TENS2PLL_2) {
+        tens2 = x[3];
+        free2a = x[4];
+        free2b = x[5];
+        watr2 = tens2 + free2a + free2b;
+    } else {
+        watr2 = x[3];
+        tens2 = fmin(watr2, r->maxtens_2);
+    }
+
+    /* 1. Saturated area and surface runoff. */
+    double ac;
+    if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
+        ac = 1.0 - pow(1.0 - fmin(watr1 / maxwatr1, 1.0), p[HS_FUSE_AXV_BEXP]);
+    } else if (d->qsurf == HS_FUSE_PRMS_VARNT) {
+        ac = fmin(tens1 / r->maxtens_1, 1.0) * p[HS_FUSE_SAREAMAX];
+    } else {
+        const double n = p[HS_FUSE_QB_POWR];
+        const double zeta = r->powlamb / (watr2 / maxwatr2 + 1e-8);
+        if (zeta > r->maxpow)
+            ac = 0.0;
+        else
+            ac = 1.0 - hs_math_gamma_p(p[HS_FUSE_TISHAPE],
+                                       fmax(0.0, n * log(zeta) - FUSE_TI_OFFSET) / r->chi);
+    }
+    f->qsx = peff * ac;
+
+    /* 2. Upper-layer evaporation. */
+    const bool root = d->esoil == HS_FUSE_ROOTWEIGHT;
+    double e1;
+    if (d->arch1 == HS_FUSE_TENSION2_1) {
+        if (root) {
+            f->e1a = pet * p[HS_FUSE_RTFRAC1] * fuse_ratio(tens1a, r->maxtens_1a);
+            f->e1b = pet * r->rtfrac2 * fuse_ratio(tens1b, r->maxtens_1b);
+        } else {
+            f->e1a = pet * fuse_ratio(tens1a, r->maxtens_1a);
+            f->e1b = (pet - f->e1a) * fuse_ratio(tens1b, r->maxtens_1b);
+        }
+        e1 = f->e1a + f->e1b;
+    } else {
+        f->e1a = pet * fuse_ratio(tens1, r->maxtens_1) * (root ? p[HS_FUSE_RTFRAC1] : 1.0);
+        f->e1b = 0.0;
+        e1 = f->e1a;
+    }
+
+    /* 3. Lower-layer evaporation, only for these architecture pairs. */
+    f->e2 = 0.0;
+    if ((d->arch2 == HS_FUSE_TENS2PLL_2 || d->arch2 == HS_FUSE_FIXEDSIZ_2) &&
+        d->arch1 != HS_FUSE_TENSION2_1)
+        f->e2 = (root ? pet * r->rtfrac2 : pet - e1) * fuse_ratio(tens2, r->maxtens_2);
+
+    /* 4. Interflow. */
+    f->qif = d->qintf == HS_FUSE_INTFLWSOME
+                 ? p[HS_FUSE_IFLWRTE] * fuse_ratio(free1, r->maxfree_1) : 0.0;
+
+    /* 5. Percolation. */
+    if (d->qperc == HS_FUSE_PERC_F2SAT) {
+        f->q12 = p[HS_FUSE_PERCRTE] * pow(fuse_ratio(free1, r->maxfree_1), p[HS_FUSE_PERCEXP]);
+    } else if (d->qperc == HS_FUSE_PERC_W2SAT) {
+        f->q12 = p[HS_FUSE_PERCRTE] * pow(fmin(watr1 / maxwatr1, 1.0), p[HS_FUSE_PERCEXP]);
+    } else {
+        /* Unlimited lower layers can hold more than MAXWATR_2: clamp the base at 0 (docs). */
+        const double deficit = fmax(0.0, 1.0 - watr2 / maxwatr2);
+        f->q12 = r->qbsat * (1.0 + p[HS_FUSE_SACPMLT] * pow(deficit, p[HS_FUSE_SACPEXP])) *
+                 fuse_ratio(free1, r->maxfree_1);
+    }
+
+    /* 6. Baseflow. */
+    f->qb_b = 0.0;
+    switch (d->arch2) {
+    case HS_FUSE_TENS2PLL_2:
+        f->qb_a = p[HS_FUSE_QBRATE_2A] * free2a;
+        f->qb_b = p[HS_FUSE_QBRATE_2B] * free2b;
+        break;
+    case HS_FUSE_UNLIMFRC_2: f->qb_a = p[HS_FUSE_QB_PRMS] * watr2; break;
+    case HS_FUSE_UNLIMPOW_2: f->qb_a = r->qbsat * pow(watr2 / maxwatr2, p[HS_FUSE_QB_POWR]); break;
+    default: f->qb_a = p[HS_FUSE_BASERTE] * pow(fmin(watr2 / maxwatr2, 1.0), p[HS_FUSE_QB_POWR]); break;
+    }
+
+    /* 7. Overflow. */
+    f->rchr2excs = f->tens2free_1 = f->oflow_1 = 0.0;
+    f->tens2free_2 = f->oflow_2a = f->oflow_2b = 0.0;
+    if (!smooth) return;
+    const double in1 = peff - f->qsx;
+    if (d->arch1 == HS_FUSE_TENSION2_1) {
+        f->rchr2excs = fuse_logistic(tens1a, r->maxtens_1a) * in1;
+        f->tens2free_1 = fuse_logistic(tens1b, r->maxtens_1b) * f->rchr2excs;
+        f->oflow_1 = fuse_logistic(free1, r->maxfree_1) * f->tens2free_1;
+    } else if (d->arch1 == HS_FUSE_TENSION1_1) {
+        f->tens2free_1 = fuse_logistic(tens1, r->maxtens_1) * in1;
+        f->oflow_1 = fuse_logistic(free1, r->maxfree_1) * f->tens2free_1;
+    } else {
+        f->oflow_1 = fuse_logistic(watr1, maxwatr1) * in1;
+    }
+    if (d->arch2 == HS_FUSE_TENS2PLL_2) {
+        const double pf = p[HS_FUSE_PERCFRAC];
+        f->tens2free_2 = fuse_logistic(tens2, r->maxtens_2) * f->q12 * (1.0 - pf);
+        const double in2 = f->q12 * pf / 2.0 + f->tens2free_2 / 2.0;
+        f->oflow_2a = fuse_logistic(free2a, r->maxfree_2a) * in2;
+        f->oflow_2b = fuse_logistic(free2b, r->maxfree_2b) * in2;
+    } else if (d->arch2 == HS_FUSE_FIXEDSIZ_2) {
+        f->oflow_2a = fuse_logistic(watr2, maxwatr2) * f->q12;
+    }
+}
+
+/* State derivatives dS/dt of §3.3 item 8 from fluxes f (unused slots 0). */
+static void fuse_derivs(const fuse_hru *h, double peff, const fuse_flux *f, double *dx)
+{
+    const hs_fuse_decisions *d = &h->d;
+    for (int s = 0; s < FUSE_NSLOT; s++) dx[s] = 0.0;
+    const double in1 = peff - f->qsx;
+    if (d->arch1 == HS_FUSE_TENSION2_1) {
+        dx[0] = in1 - f->e1a - f->rchr2excs;
+        dx[1] = f->rchr2excs - f->e1b - f->tens2free_1;
+        dx[2] = f->tens2free_1 - f->q12 - f->qif - f->oflow_1;
+    } else if (d->arch1 == HS_FUSE_TENSION1_1) {
+        dx[0] = in1 - f->e1a - f->tens2free_1;
+        dx[1] = f->tens2free_1 - f->q12 - f->qif - f->oflow_1;
+    } else {
+        dx[0] = in1 - f->e1a - f->q12 - f->qif - f->oflow_1;
+    }
+    if (d->arch2 == HS_FUSE_TENS2PLL_2) {
+        const double pf = h->p[HS_FUSE_PERCFRAC];
+        dx[3] = f->q12 * (1.0 - pf) - f->e2 - f->tens2free_2;
+        dx[4] = f->q12 * pf / 2.0 + f->tens2free_2 / 2.0 - f->qb_a - f->oflow_2a;
+        dx[5] = f->q12 * pf / 2.0 + f->tens2free_2 / 2.0 - f->qb_b - f->oflow_2b;
+    } else {
+        dx[3] = f->q12 - f->e2 - f->qb_a - f->oflow_2a;
+    }
+}
+
+/* One store: S_new = S + dt (in - sum out). Below 0, the outfluxes are scaled down in
+ * proportion; above cap, the excess goes to *spill (one of the outfluxes, or NULL for unlimited
+ * stores). This is FUSE's FIX_STATES (§3.7) booked so that mass balances exactly. */
+static double fuse_store(double s, double cap, double dt, double in, double **out, int n_out,
+                         double *spill)
+{
+    double sum_out = 0.0;
+    for (int k = 0; k < n_out; k++) sum_out += *out[k];
+    double s_new = s + dt * (in - sum_out);
+    if (s_new < 0.0) {
+        /* The most the store can give over dt is S/dt + in (>= 0 here, < sum_out). */
+        const double avail = s / dt + in;
+        const double scale = sum_out > 0.0 ? fmax(0.0, avail) / sum_out : 0.0;
+        for (int k = 0; k < n_out; k++) *out[k] *= scale;
+        sum_out = 0.0;
+        for (int k = 0; k < n_out; k++) sum_out += *out[k];
+        /* ~0 (a round-off of either sign, harmless: fluxes clip their states at 0); it is not
+         * zeroed, so that S_new - S stays exactly dt (in - out) and mass balances. */
+        s_new = s + dt * (in - sum_out);
+    } else if (s_new > cap && spill) {
+        *spill += (s_new - cap) / dt;
+        s_new = s + dt * (in - sum_out - (s_new - cap) / dt);
+    }
+    return s_new;
+}
+
+/* Updates the states x from x0 over dt with fluxes f, store by store in downstream order, fixing
+ * the fluxes (see fuse_store). */
+static void fuse_update(const fuse_hru *h, const double *x0, double dt, double peff, fuse_flux *f,
+                        double *x)
+{
+    const hs_fuse_decisions *d = &h->d;
+    const double *cap = h->cap;
+    const double in1 = peff - f->qsx;
+    if (d->arch1 == HS_FUSE_TENSION2_1) {
+        double *o0[] = {&f->e1a, &f->rchr2excs};
+        x[0] = fuse_store(x0[0], cap[0], dt, in1, o0, 2, &f->rchr2excs);
+        double *o1[] = {&f->e1b, &f->tens2free_1};
+        x[1] = fuse_store(x0[1], cap[1], dt, f->rchr2excs, o1, 2, &f->tens2free_1);
+        double *o2[] = {&f->q12, &f->qif, &f->oflow_1};
+        x[2] = fuse_store(x0[2], cap[2], dt, f->tens2free_1, o2, 3, &f->oflow_1);
+    } else if (d->arch1 == HS_FUSE_TENSION1_1) {
+        double *o0[] = {&f->e1a, &f->tens2free_1};
+        x[0] = fuse_store(x0[0], cap[0], dt, in1, o0, 2, &f->tens2free_1);
+        double *o1[] = {&f->q12, &f->qif, &f->oflow_1};
+        x[1] = fuse_store(x0[1], cap[1], dt, f->tens2free_1, o1, 3, &f->oflow_1);
+        x[2] = 0.0;
+    } else {
+        double *o0[] = {&f->e1a, &f->q12, &f->qif, &f->oflow_1};
+        x[0] = fuse_store(x0[0], cap[0], dt, in1, o0, 4, &f->oflow_1);
+        x[1] = x[2] = 0.0;
+    }
+    if (d->arch2 == HS_FUSE_TENS2PLL_2) {
+        const double pf = h->p[HS_FUSE_PERCFRAC];
+        double *o3[] = {&f->e2, &f->tens2free_2};
+        x[3] = fuse_store(x0[3], cap[3], dt, f->q12 * (1.0 - pf), o3, 2, &f->tens2free_2);
+        const double in2 = f->q12 * pf / 2.0 + f->tens2free_2 / 2.0;
+        double *o4[] = {&f->qb_a, &f->oflow_2a};
+        x[4] = fuse_store(x0[4], cap[4], dt, in2, o4, 2, &f->oflow_2a);
+        double *o5[] = {&f->qb_b, &f->oflow_2b};
+        x[5] = fuse_store(x0[5], cap[5], dt, in2, o5, 2, &f->oflow_2b);
+    } else {
+        double *o3[] = {&f->e2, &f->qb_a, &f->oflow_2a};
+        const bool bounded = d->arch2 == HS_FUSE_FIXEDSIZ_2;
+        x[3] = fuse_store(x0[3], cap[3], dt, f->q12, o3, 3, bounded ? &f->oflow_2a : NULL);
+        x[4] = x[5] = 0.0;
+    }
+}
+
+/* Solves A y = b (n <= 6) by Gaussian elimination with partial pivoting; false if singular. */
+static bool fuse_solve(int n, double a[FUSE_NSLOT][FUSE_NSLOT], double *b)
+{
+    for (int c = 0; c < n; c++) {
+        int piv = c;
+        for (int r = c + 1; r < n; r++)
+            if (fabs(a[r][c]) > fabs(a[piv][c])) piv = r;
+        if (!(fabs(a[piv][c]) > 0.0)) return false;
+        if (piv != c) {
+            for (int k = 0; k < n; k++) {
+                const double t = a[c][k];
+                a[c][k] = a[piv][k];
+                a[piv][k] = t;
+            }
+            const double t = b[c];
+            b[c] = b[piv];
+            b[piv] = t;
+        }
+        for (int r = c + 1; r < n; r++) {
+            const double m = a[r][c] / a[c][c];
+            for (int k = c; k < n; k++) a[r][k] -= m * a[c][k];
+            b[r] -= m * b[c];
+        }
+    }
+    for (int c = n - 1; c >= 0; c--) {
+        double s = b[c];
+        for (int k = c + 1; k < n; k++) s -= a[c][k] * b[k];
+        b[c] = s / a[c][c];
+    }
+    return true;
+}
+
+/* Implicit Euler residual g(x) = x - x0 - dt f(x) on the active slots; returns max scaled |g|. */
+static double fuse_residual(const fuse_hru *h, const double *x0, const double *x, double dt,
+                            double peff, double pet, double *g)
+{
+    fuse_flux f;
+    double dx[FUSE_NSLOT];
+    fuse_fluxes(h, x, peff, pet, true, &f);
+    fuse_derivs(h, peff, &f, dx);
+    double norm = 0.0;
+    for (int j = 0; j < h->n_act; j++) {
+        const int s = h->act[j];
+        g[j] = x[s] - x0[s] - dt * dx[s];
+        const double e = fabs(g[j]) / (1.0 + fabs(x[s]));
+        if (!(e <= norm)) norm = e; /* NaN propagates as "not converged" */
+    }
+    return norm;
+}
+
+/* One implicit Euler step over dt (§3.7): Newton on the active states with a forward-difference
+ * Jacobian and backtracking; the fluxes at the end state are returned in f (before fixing). */
+static void fuse_implicit(const fuse_hru *h, const double *x0, double dt, double peff, double pet,
+                          fuse_flux *f)
+{
+    double x[FUSE_NSLOT], g[FUSE_NSLOT], gt[FUSE_NSLOT], xt[FUSE_NSLOT];
+    memcpy(x, x0, sizeof x);
+    double norm = fuse_residual(h, x0, x, dt, peff, pet, g);
+    const int n = h->n_act;
+    for (int it = 0; it < FUSE_NEWTON_MAXIT && norm > FUSE_NEWTON_TOL; it++) {
+        double jac[FUSE_NSLOT][FUSE_NSLOT], step[FUSE_NSLOT];
+        for (int c = 0; c < n; c++) {
+            const int s = h->act[c];
+            memcpy(xt, x, sizeof xt);
+            const double delta = 1e-7 * (1.0 + fabs(x[s]));
+            xt[s] += delta;
+            (void)fuse_residual(h, x0, xt, dt, peff, pet, gt);
+            for (int r = 0; r < n; r++) jac[r][c] = (gt[r] - g[r]) / delta;
+        }
+        for (int r = 0; r < n; r++) step[r] = -g[r];
+        if (!fuse_solve(n, jac, step)) break;
+        /* Backtracking: accept the first step length that lowers the residual. */
+        double lambda = 1.0, tnorm = norm;
+        bool accepted = false;
+        for (int ls = 0; ls < 12; ls++, lambda *= 0.5) {
+            memcpy(xt, x, sizeof xt);
+            for (int r = 0; r < n; r++) xt[h->act[r]] += lambda * step[r];
+            tnorm = fuse_residual(h, x0, xt, dt, peff, pet, gt);
+            if (tnorm < norm) {
+                accepted = true;
+                break;
+            }
+        }
+        if (!accepted) break; /* stalled at round-off: keep x; fixing keeps the balance */
+        memcpy(x, xt, sizeof x);
+        memcpy(g, gt, sizeof g);
+        norm = tnorm;
+    }
+    fuse_fluxes(h, x, peff, pet, true, f);
+}
+
+/* ---- the kernel ------------------------------------------------------------------------------ */
+
+/* Instantaneous runoff (§3.3 item 9) and total evaporation of (fixed) fluxes. */
+static inline double fuse_qinst(const fuse_flux *f)
+{
+    return f->qsx + f->oflow_1 + f->qif + f->oflow_2a + f->oflow_2b + f->qb_a + f->qb_b;
+}
+
+static inline double fuse_aet(const fuse_flux *f) { return f->e1a + f->e1b + f->e2; }
+
+static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
+                         const hs_flux_view *out)
+{
+    const size_t n = m->n_hru, nt = fv->n_time;
+    const fuse_options *o = &m->opt;
+    fuse_hru h;
+    h.d = o->dec;
+    h.p = m->par + i * HS_FUSE_NPAR;
+    h.r = m->der[i];
+    fuse_caps(&h.d, h.p, &h.r, h.cap);
+    h.n_act = 0;
+    for (int s = 0; s < FUSE_NSLOT; s++)
+        if (h.cap[s] > 0.0) h.act[h.n_act++] = s;
+    const double *p = h.p;
+    const bool snow = h.d.snowm == HS_FUSE_TEMP_INDEX;
+    const bool additive = h.d.rferr == HS_FUSE_ADDITIVE_E;
+
+    double x[FUSE_NSLOT];
+    for (int s = 0; s < FUSE_NSLOT; s++) x[s] = m->state[(size_t)s * n + i];
+    double swe[HS_FUSE_MAX_BANDS];
+    for (size_t b = 0; b < o->n_band; b++) swe[b] = m->swe[b * n + i];
+    double *ring = m->ring + i * HS_FUSE_ROUTING_CAP;
+    const double *w = m->weights + i * HS_FUSE_ROUTING_CAP;
+    const size_t nw = m->n_weights[i];
+    size_t head = m->head[i];
+
+    /* Day of year, advanced incrementally (hs_day_to_ymd once per run and HRU). */
+    int year, month, day;
+    hs_day_to_ymd(fv->first_day, &year, &month, &day);
+    int doy = hs_day_of_year(fv->first_day);
+
+    const double mfmax = p[HS_FUSE_MFMAX], mfmin = p[HS_FUSE_MFMIN], mbase = p[HS_FUSE_MBASE];
+    const double pxtemp = p[HS_FUSE_PXTEMP], opg = p[HS_FUSE_OPG], lapse = p[HS_FUSE_LAPSE];
+    const double rf_add = p[HS_FUSE_RFERR_ADD], rf_mlt = p[HS_FUSE_RFERR_MLT];
+    const double dt_sub = 1.0 / (double)o->substeps;
+
+    for (size_t t = 0; t < nt; t++) {
+        const size_t idx = t * n;
+        const double prec = fv->precip_mm[idx + i], temp = fv->temp_c[idx + i];
+        const double pet = fv->pet_mm[idx + i];
+
+        /* Snow per band, explicit, once per day (§3.4). */
+        double peff = 0.0, input = 0.0;
+        if (snow) {
+            /* FUSE's leap test is year mod 4 (docs §3.4). */
+            const bool leap = year % 4 == 0;
+            const double ph = leap ? (doy - 81) / 366.0 : (doy - 80) / 365.0;
+            const double mf = (0.5 * sin(2.0 * 3.14159265358979323846 * ph) + 0.5) *
+                                  (mfmax - mfmin) + mfmin;
+            for (size_t b = 0; b < o->n_band; b++) {
+                const double dz = o->band_dz[b];
+                const double tb = temp + dz * lapse / 1000.0;
+                const double pb = dz > 0.0 ? prec * (1.0 + dz * opg / 1000.0)
+                                           : prec / (1.0 - dz * opg / 1000.0);
+                const double pc = additive ? fmax(0.0, pb + rf_add) : pb * rf_mlt;
+                double melt = (swe[b] > 0.0 && tb > mbase) ? mf * (tb - mbase) : 0.0;
+                const bool rain = tb >= pxtemp; /* FUSE drops rain at equality: avoided */
+                const double acc = rain ? 0.0 : pc;
+                double s = swe[b] + (acc - melt);
+                if (s < 0.0) {
+                    melt = swe[b] + acc;
+                    s = 0.0;
+                }
+                swe[b] = s;
+                peff += o->band_af[b] * (rain ? pc + melt : melt);
+                input += o->band_af[b] * pc;
+            }
+        } else {
+            peff = additive ? fmax(0.0, prec + rf_add) : prec * rf_mlt;
+            input = peff;
+        }
+
+        /* Soil over the day (§3.7). */
+        double qinst, aet;
+        fuse_flux f;
+        if (o->implicit) {
+            double x0[FUSE_NSLOT];
+            memcpy(x0, x, sizeof x0);
+            fuse_implicit(&h, x0, 1.0, peff, pet, &f);
+            fuse_update(&h, x0, 1.0, peff, &f, x);
+            qinst = fuse_qinst(&f);
+            aet = fuse_aet(&f);
+        } else {
+            qinst = aet = 0.0;
+            for (size_t k = 0; k < o->substeps; k++) {
+                double x0[FUSE_NSLOT];
+                memcpy(x0, x, sizeof x0);
+                fuse_fluxes(&h, x0, peff, pet, false, &f);
+                fuse_update(&h, x0, dt_sub, peff, &f, x);
+                qinst += dt_sub * fuse_qinst(&f);
+                aet += dt_sub * fuse_aet(&f);
+            }
+        }
+
+        /* Gamma time delay (§3.5) as a ring of future runoff. */
+        for (size_t k = 0; k < nw; k++) ring[(head + k) & FUSE_RING_MASK] += qinst * w[k];
+        const double routed = ring[head];
+        ring[head] = 0.0;
+        head = (head + 1) & FUSE_RING_MASK;
+
+        out->runoff_mm[idx + i] = routed;
+        if (out->aet_mm) out->aet_mm[idx + i] = aet;
+        if (out->input_mm) out->input_mm[idx + i] = input;
+
+        if (++doy > (hs_is_leap_year(year) ? 366 : 365)) {
+            doy = 1;
+            year++;
+        }
+    }
+    for (int s = 0; s < FUSE_NSLOT; s++) m->state[(size_t)s * n + i] = x[s];
+    for (size_t b = 0; b < o->n_band; b++) m->swe[b * n + i] = swe[b];
+    m->head[i] = head;
+}
+
+static hs_status fuse_run(hs_model_impl *m, hs_range hrus, const hs_forcing_view *f,
+                          const hs_flux_view *out, hs_ctx *ctx)
+{
+    if (!m || !f || !out || !out->runoff_mm)
+        return HS_FAIL(ctx, HS_ERR_ARG, "FUSE run: NULL model, forcing or runoff array");
+    if (!m->initialized)
+        return HS_FAIL(ctx, HS_ERR_ARG, "FUSE run: parameters not set (call init first)");
+    if (f->n_hru != m->n_hru || hrus.first > m->n_hru || hrus.count > m->n_hru - hrus.first)
+        return HS_FAIL(ctx, HS_ERR_ARG, "FUSE run: HRU range [%zu, +%zu) or forcing HRU count %zu "
+                       "does not fit the model's %zu HRUs", hrus.first, hrus.count, f->n_hru,
+                       m->n_hru);
+    if (f->n_time > 0 && (!f->precip_mm || !f->temp_c || !f->pet_mm))
+        return HS_FAIL(ctx, HS_ERR_ARG, "FUSE run: forcing needs precip_mm, temp_c and pet_mm");
+    for (size_t i = hrus.first; i < hrus.first + hrus.count; i++) fuse_run_hru(m, i, f, out);
+    return HS_OK;
+}
+
+static double fuse_storage_mm(const hs_model_impl *m, size_t hru)
+{
+    if (!m || hru >= m->n_hru) return NAN;
+    const size_t n = m->n_hru;
+    double s = 0.0;
+    for (int k = 0; k < FUSE_NSLOT; k++) s += m->state[(size_t)k * n + hru];
+    for (size_t b = 0; b < m->opt.n_band; b++) s += m->opt.band_af[b] * m->swe[b * n + hru];
+    const double *ring = m->ring + hru * HS_FUSE_ROUTING_CAP;
+    for (size_t k = 0; k < HS_FUSE_ROUTING_CAP; k++) s += ring[k];
+    return s;
+}
+
+const hs_model_ops hs_fuse_ops = {
+    .name = "FUSE",
+    .description = "FUSE decision framework (PRMS, Sacramento, TOPMODEL, ARNO/VIC parents) with "
+                   "temperature-index snow on elevation bands (docs-models.md §3)",
+    .n_params = HS_FUSE_NPAR,
+    .params = fuse_params,
+    .n_option_keys = FUSE_N_OPTION_KEYS,
+    .option_keys = fuse_option_keys,
+    .create = fuse_create,
+    .init = fuse_init,
+    .run = fuse_run,
+    .storage_mm = fuse_storage_mm,
+    .destroy = fuse_destroy,
+};
