@@ -131,6 +131,29 @@ static hs_status run_info(const hs_config *cfg, hs_experiment *e, const hs_calib
     }
     printf("execution tier   %s (%s); %d worker(s) x %d HRU thread(s)\n", hs_tier_name(cs->tier),
            cs->reason, cs->workers, cs->hru_threads);
+    /* every model hydroscale knows, with its parameter table (* = calibrated by default) */
+    printf("models           (HYDROLOGICAL_MODEL; parameter [unit] default (lower..upper), "
+           "* calibrated by default)\n");
+    for (size_t m = 0; m < hs_model_count(); m++) {
+        const hs_model_ops *ops = hs_model_at(m);
+        printf("  %-15s %s\n", ops->name, ops->description);
+        int col = 0;
+        for (size_t k = 0; k < ops->n_params; k++) {
+            const hs_param_info *p = &ops->params[k];
+            char item[160];
+            int len = snprintf(item, sizeof item, "%s%s [%s] %g (%g..%g)", p->calibrate ? "*" : "",
+                               p->name, p->unit, p->dflt, p->lower, p->upper);
+            if (col == 0) col = printf("                 ");
+            else if (col + len + 2 > 100) {
+                printf("\n");
+                col = printf("                 ");
+            } else {
+                col += printf("; ");
+            }
+            col += printf("%s", item);
+        }
+        if (col) printf("\n");
+    }
     printf("outputs          %s\n", e->out_dir);
     return HS_OK;
 }

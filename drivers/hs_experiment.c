@@ -179,6 +179,8 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
     if (st == HS_OK)
         st = hs_config_get_double(cfg, "PRECIP_GRADIENT", ctx, &es.precip_gradient_per_100m);
     if (st == HS_OK) st = hs_prep_to_hrus(ctx, raw, first, count, &es, &e->forcing);
+    e->has_z_prepared = has_zf || has_zh;
+    e->z_prepared_m = es.apply_lapse ? e->z_hru_m : zf;
     hs_forcing_destroy(&raw);
     HS_TRY(st);
 
@@ -473,6 +475,13 @@ static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx
     HS_TRY(HS_ALLOC_ARRAY(ctx, e->model_opt_texts, e->ops->n_option_keys + 1, "model options"));
     for (size_t i = 0; i < e->ops->n_option_keys; i++) {
         const char *key = e->ops->option_keys[i];
+        if (strcmp(key, "FORCING_ELEVATION") == 0 && e->has_z_prepared) {
+            snprintf(e->z_prepared_text, sizeof e->z_prepared_text, "%.17g", e->z_prepared_m);
+            e->model_opts[e->n_model_opts].key = key;
+            e->model_opts[e->n_model_opts].value = e->z_prepared_text;
+            e->n_model_opts++;
+            continue;
+        }
         if (!hs_config_has(cfg, key)) continue;
         const hs_config_key *row = hs_config_schema_row(cfg, key);
         const char *value;

@@ -47,6 +47,12 @@ typedef struct hs_experiment {
     hs_model *model;
     hs_model_option *model_opts;
     char *model_opt_text; /* owned text of list-valued options (model_opts points into it) */
+    /* elevation (m) the prepared forcing represents: the HRU's once lapsed, else the station's;
+     * a model that extrapolates by elevation itself (CemaNeige) gets this as FORCING_ELEVATION,
+     * so that the forcing is never moved twice */
+    double z_prepared_m;
+    bool has_z_prepared;
+    char z_prepared_text[32];
     size_t n_model_opts;
     char **model_opt_texts; /* [n_model_opts] owned text of map-valued options, or NULL */
     double *params;     /* [n_params] full vector: defaults, PARAMETERS, --params */

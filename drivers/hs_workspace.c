@@ -167,7 +167,12 @@ hs_status hs_workspace_evaluate(hs_workspace *ws, const double *x, uint64_t id, 
     for (size_t j = 0; j < e->n_cal; j++) ws->params_full[e->cal_index[j]] = x[j];
     *failed = false;
     hs_status st = hs_workspace_simulate(ws, ws->params_full, ws->n_steps_cal, ctx);
-    if (st == HS_ERR_NOMEM || st == HS_ERR_INTERNAL || st == HS_ERR_ARG) return st;
+    /* models report parameters outside their physical limits as HS_ERR_ARG (a value, not a
+     * programming error, here) and numerical trouble as HS_ERR_NUMERIC: the candidate fails; a
+     * resource or I/O failure ends the calibration */
+    if (st == HS_ERR_NOMEM || st == HS_ERR_INTERNAL || st == HS_ERR_IO || st == HS_ERR_MPI ||
+        st == HS_ERR_EXTERNAL)
+        return st;
     double v = NAN;
     if (st != HS_OK) {
         *failed = true; /* the model refused the parameters or broke: the worst objective */
