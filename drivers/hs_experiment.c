@@ -139,10 +139,7 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
             st = HS_FAIL(ctx, HS_ERR_CONFIG,
                          "%s: PET_METHOD is forcing but %s has no variable '%s' (FORCING_VARIABLES.pet)",
                          hs_config_origin(cfg, "PET_METHOD"), e->forcing_path, spec.var_pet);
-        if (pet_method == 3)
-            st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                         "%s: PET_METHOD hamon is not available yet; use oudin or forcing",
-                         hs_config_origin(cfg, "PET_METHOD"));
+
     }
     long max_gap = 5;
     if (st == HS_OK) st = hs_config_get_int(cfg, "FORCING_MAX_GAP_DAYS", ctx, &max_gap);
@@ -185,7 +182,7 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
     HS_TRY(st);
 
     hs_forcing *f = e->forcing;
-    if (pet_method == 2) {
+    if (pet_method == 2 || pet_method == 3) {
         double lat_deg;
         HS_TRY(latitude(cfg, ctx, &lat_deg));
         HS_TRY(HS_ALLOC_ARRAY(ctx, f->pet_mm, f->n_time * f->n_hru, "PET"));
@@ -193,9 +190,11 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
             int doy = hs_day_of_year(f->first_day + (hs_day)t);
             for (size_t i = 0; i < f->n_hru; i++)
                 f->pet_mm[t * f->n_hru + i] =
-                    hs_pet_oudin(f->temp_c[t * f->n_hru + i], lat_deg * PI / 180.0, doy);
+                    pet_method == 2
+                        ? hs_pet_oudin(f->temp_c[t * f->n_hru + i], lat_deg * PI / 180.0, doy)
+                        : hs_pet_hamon(f->temp_c[t * f->n_hru + i], lat_deg * PI / 180.0, doy);
         }
-        e->pet_source = "oudin";
+        e->pet_source = pet_method == 2 ? "oudin" : "hamon";
     } else {
         e->pet_source = "forcing";
     }

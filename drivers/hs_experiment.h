@@ -36,7 +36,7 @@ typedef struct hs_experiment {
     size_t n_hru;
     double area_km2;
     double z_forcing_m, z_hru_m;
-    const char *pet_source; /* "forcing" or "oudin" */
+    const char *pet_source; /* "forcing", "oudin" or "hamon" (Hamon 1961 as Raven PET_HAMON) */
 
     /* observed discharge over the experiment (NaN = missing), m3 s-1 */
     double *q_obs_m3s;

@@ -31,3 +31,23 @@ double hs_pet_oudin(double temp_c, double lat_rad, int doy)
     if (!(temp_c + 5.0 > 0.0)) return 0.0;
     return fmax(0.0, ge * (temp_c + 5.0) / 100.0 / 28.5);
 }
+
+/* Hamon (1961) as Raven's PET_HAMON (Hamon1961Evap, docs-models.md §5.2): PET [in/d] =
+ * 0.0055 (N/12)^2 rho_sat with N the day length in hours (FAO-56 declination and sunset hour
+ * angle) and rho_sat the saturated absolute humidity in g m-3, from Raven's saturation vapour
+ * pressure (water above 0 degC, ice below); times 25.4 mm per inch. */
+double hs_pet_day_length_h(double lat_rad, int doy)
+{
+    const double decl = 0.409 * sin(2.0 * 3.14159265358979323846 * (double)doy / 365.0 - 1.39);
+    const double x = fmin(1.0, fmax(-1.0, -tan(lat_rad) * tan(decl)));
+    return 24.0 * acos(x) / 3.14159265358979323846;
+}
+
+double hs_pet_hamon(double temp_c, double lat_rad, int doy)
+{
+    const double n_h = hs_pet_day_length_h(lat_rad, doy);
+    const double es_kpa = temp_c >= 0.0 ? 0.61078 * exp(17.26939 * temp_c / (temp_c + 237.3))
+                                        : 0.61078 * exp(21.87456 * temp_c / (temp_c + 265.5));
+    const double rho_sat = 216.7 * (10.0 * es_kpa) / (temp_c + 273.15);
+    return fmax(0.0, 0.0055 * (n_h / 12.0) * (n_h / 12.0) * rho_sat * 25.4);
+}

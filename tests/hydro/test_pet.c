@@ -73,9 +73,30 @@ static void test_bow_column(void)
     free(cols[1]);
 }
 
+/* Hamon, worked by hand (docs-models.md §5.2) for T = 10 degC, latitude 45 N, day 180:
+ * decl = 0.409 sin(2 pi 180/365 - 1.39) = 0.405125; ws = acos(-tan 45 tan decl) = 2.014013;
+ * N = 24 ws / pi = 15.38593 h; es = 0.61078 exp(17.26939 10 / 247.3) = 1.227892 kPa;
+ * rho = 216.7 x 12.27892 / 283.15 = 9.397288 g/m3; PET = 0.0055 (N/12)^2 rho 25.4 = 2.158161 mm/d
+ * (checked with an independent Python evaluation of the same formulas) */
+static void test_hamon(void)
+{
+    HS_CHECK_CLOSE(hs_pet_day_length_h(DEG2RAD(45.0), 180), 15.38593, 1e-5);
+    HS_CHECK_CLOSE(hs_pet_hamon(10.0, DEG2RAD(45.0), 180), 2.158161, 1e-6);
+    HS_CHECK_CLOSE(hs_pet_day_length_h(0.0, 80), 12.0, 1e-9);        /* equator */
+    HS_CHECK_CLOSE(hs_pet_day_length_h(DEG2RAD(80.0), 355), 0.0, 0); /* polar night */
+    HS_CHECK_CLOSE(hs_pet_day_length_h(DEG2RAD(80.0), 172), 24.0, 0); /* polar day */
+    HS_CHECK(hs_pet_hamon(10.0, DEG2RAD(80.0), 355) == 0.0);
+    /* below freezing, the ice formula: es(-10) = 0.61078 exp(21.87456 (-10)/255.5) = 0.259457 */
+    const double rho = 216.7 * 2.59457 / 263.15, n = hs_pet_day_length_h(DEG2RAD(45.0), 1);
+    HS_CHECK_CLOSE(hs_pet_hamon(-10.0, DEG2RAD(45.0), 1), 0.0055 * (n / 12) * (n / 12) * rho * 25.4,
+                   1e-5);
+    HS_CHECK(hs_pet_hamon(25.0, DEG2RAD(45.0), 180) > hs_pet_hamon(10.0, DEG2RAD(45.0), 180));
+}
+
 int main(void)
 {
     test_check_values();
+    test_hamon();
     test_edges();
     test_bow_column();
     HS_TEST_REPORT();
