@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Execution-tier tests of `hydroscale calibrate` (issue #3). Trajectories are compared without
 # the worker column (which worker took a candidate may vary; what it computed may not).
-# usage: tiers.sh EXE CONFIG OUTDIR conformance | mpi NRANKS | mpi-crash | resume | async-resume
+# usage: tiers.sh EXE CONFIG OUTDIR conformance | mpi NRANKS | mpi-crash | resume | async-resume |
+#        signal
 set -uo pipefail
 exe=$1 cfg=$2 out=$3 mode=$4
 rm -rf "$out"
@@ -81,6 +82,27 @@ async-resume)
   dups=$(awk -F, 'NR > 1 { print $NF }' "$out/a/bow/run_1/calibration/trajectory.csv" | sort -n | uniq -d | wc -l)
   [ "$dups" -eq 0 ] || { echo "FAIL: $dups candidates told twice"; exit 1; }
   echo "ok: async resume"
+  ;;
+signal)
+  # a real SIGINT (as ^C sends) and SIGTERM: checkpoint, clean exit with a message; the resumed
+  # run ends where an uninterrupted one ends. 1 ms of spin per evaluation makes the run last ~1 s.
+  slow=(--set NUMBER_OF_ITERATIONS=800 --set DDS_BATCH_SIZE=2 --set EVAL_DELAY_DISTRIBUTION=fixed:1)
+  "$exe" calibrate "$cfg" "${common[@]}" "${slow[@]}" --output "$out/full" > "$out/full.log" 2>&1 ||
+    { echo "FAIL: uninterrupted run"; cat "$out/full.log"; exit 1; }
+  for sig in INT TERM; do
+    "$exe" calibrate "$cfg" "${common[@]}" "${slow[@]}" --output "$out/$sig" > "$out/$sig.log" 2>&1 &
+    pid=$!
+    sleep 0.4
+    kill -s "$sig" "$pid"
+    wait "$pid"
+    rc=$?
+    if [ $rc -eq 0 ]; then echo "note: the run ended before SIG$sig arrived; nothing to test"; continue; fi
+    [ $rc -eq 1 ] && grep -q "interrupted after [0-9]* of 801 evaluations; checkpoint written" "$out/$sig.log" ||
+      { echo "FAIL: SIG$sig exit $rc"; cat "$out/$sig.log"; exit 1; }
+    "$exe" calibrate "$cfg" "${common[@]}" "${slow[@]}" --output "$out/$sig" --resume > "$out/$sig.2.log" 2>&1 ||
+      { echo "FAIL: resume after SIG$sig"; cat "$out/$sig.2.log"; exit 1; }
+    same full "$sig"
+  done
   ;;
 mpi-crash)
   # a rank that dies ends the whole job promptly with an error (no hang)
