@@ -13,6 +13,7 @@
 #include "hs_io.h"
 #include "hs_model.h"
 #include "hs_mpi.h"
+#include "hs_study.h"
 
 #ifndef HS_VERSION
 #define HS_VERSION "0.0.0"
@@ -30,6 +31,10 @@ static void usage(FILE *out) {
             "              (default parameters, PARAMETERS, or --params)\n"
             "  calibrate   calibrate with DDS, then run the best set over the full period\n"
             "  info        print the resolved config and the execution tier that would be chosen\n"
+            "  scaling     run a scaling study (experiments/*.yaml): tables and figures\n"
+            "              [--quick] [--emit-slurm] [--model]\n"
+            "  ensemble    calibrate several configs: --mode sequential|parallel|hybrid,\n"
+            "              --workers N (Gantt chart and table)\n"
             "\n"
             "options:\n"
             "  --set KEY=VALUE   override a config key (repeatable)\n"
@@ -60,28 +65,79 @@ static int exit_code(hs_status st) {
     return (st == HS_ERR_CONFIG || st == HS_ERR_ARG) ? 2 : 1;
 }
 
+/* `scaling STUDY.yaml` and `ensemble CONFIG...`: the study harness launches this executable */
+static int run_study(const char *command, const hs_app_options *o, hs_study_options *so,
+                     const char **positional, size_t n_positional, const char **overrides,
+                     const char *argv0) {
+    static char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) exe[n] = '\0';
+    else snprintf(exe, sizeof exe, "%s", argv0);
+    so->exe = exe;
+    so->output_dir = o->output_dir;
+    so->overrides = overrides;
+    so->n_overrides = o->n_overrides;
+    so->study_path = o->config_path;
+    so->configs = positional;
+    so->n_configs = n_positional;
+    int rc = 2;
+    if (strcmp(command, "scaling") == 0 && !so->study_path) {
+        fprintf(stderr, "hydroscale: error: scaling needs a study file (see experiments/)\n");
+    } else {
+        hs_ctx *ctx = hs_ctx_create();
+        hs_ioprof *prof = hs_ioprof_create();
+        if (ctx && prof) {
+            hs_ctx_set_ioprof(ctx, prof);
+            hs_ctx_set_log(ctx, log_to_stderr, NULL);
+            hs_ctx_set_log_level(ctx, o->verbosity < 0 ? HS_LOG_WARN
+                                      : o->verbosity > 0 ? HS_LOG_DEBUG
+                                                         : HS_LOG_INFO);
+            hs_status st = strcmp(command, "scaling") == 0 ? hs_study_scaling(so, ctx)
+                                                           : hs_study_ensemble(so, ctx);
+            if (st != HS_OK) fprintf(stderr, "hydroscale: error: %s\n", hs_ctx_message(ctx));
+            rc = exit_code(st);
+        }
+        hs_ioprof_destroy(&prof);
+        hs_ctx_destroy(&ctx);
+    }
+    free(overrides);
+    free(positional);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     hs_app_options o;
     memset(&o, 0, sizeof o);
     o.progress = isatty(STDERR_FILENO);
     const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
-    if (!overrides) return 1;
+    const char **positional = calloc((size_t)argc + 1, sizeof *positional);
+    size_t n_positional = 0;
+    hs_study_options so;
+    memset(&so, 0, sizeof so);
+    if (!overrides || !positional) {
+        free(overrides);
+        free(positional);
+        return 1;
+    }
     const char *command = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             free(overrides);
+            free(positional);
             return 0;
         } else if (strcmp(a, "--version") == 0) {
             printf("hydroscale %s\n", HS_VERSION);
             free(overrides);
+            free(positional);
             return 0;
         } else if (strcmp(a, "--set") == 0 || strcmp(a, "--output") == 0 ||
                    strcmp(a, "--params") == 0) {
             if (i + 1 >= argc) {
                 fprintf(stderr, "hydroscale: error: %s needs a value (see --help)\n", a);
                 free(overrides);
+                free(positional);
                 return 2;
             }
             const char *v = argv[++i];
@@ -98,17 +154,48 @@ int main(int argc, char **argv) {
             o.progress = false;
         } else if (strcmp(a, "--resume") == 0) {
             o.resume = true;
+        } else if (strcmp(a, "--quick") == 0) {
+            so.quick = true;
+        } else if (strcmp(a, "--emit-slurm") == 0) {
+            so.emit_slurm = true;
+        } else if (strcmp(a, "--model") == 0) {
+            so.model = true;
+        } else if (strcmp(a, "--mode") == 0 || strcmp(a, "--workers") == 0) {
+            if (i + 1 >= argc) {
+                fprintf(stderr, "hydroscale: error: %s needs a value (see --help)\n", a);
+                free(overrides);
+                free(positional);
+                return 2;
+            }
+            const char *v = argv[++i];
+            if (a[2] == 'm') {
+                so.mode = v;
+            } else {
+                char *end = NULL;
+                long w = strtol(v, &end, 10);
+                if (end == v || *end || w < 1 || w > 4096) {
+                    fprintf(stderr, "hydroscale: error: --workers: '%s' is not a count of 1..4096\n", v);
+                    free(overrides);
+                    free(positional);
+                    return 2;
+                }
+                so.workers = (int)w;
+            }
         } else if (a[0] == '-' && a[1] != '\0') {
             fprintf(stderr, "hydroscale: error: unknown option '%s' (see --help)\n", a);
             free(overrides);
+            free(positional);
             return 2;
         } else if (!command) {
             command = a;
+        } else if (strcmp(command, "ensemble") == 0) {
+            positional[n_positional++] = a; /* the member configs */
         } else if (!o.config_path) {
             o.config_path = a;
         } else {
             fprintf(stderr, "hydroscale: error: unexpected argument '%s' (see --help)\n", a);
             free(overrides);
+            free(positional);
             return 2;
         }
     }
@@ -116,23 +203,28 @@ int main(int argc, char **argv) {
     if (!command) {
         usage(stderr);
         free(overrides);
+        free(positional);
         return 2;
     }
+    if (strcmp(command, "scaling") == 0 || strcmp(command, "ensemble") == 0)
+        return run_study(command, &o, &so, positional, n_positional, overrides, argv[0]);
     if (strcmp(command, "run") == 0) o.command = HS_CMD_RUN;
     else if (strcmp(command, "calibrate") == 0) o.command = HS_CMD_CALIBRATE;
     else if (strcmp(command, "info") == 0) o.command = HS_CMD_INFO;
     else {
-        static const char *const later[] = {"domain", "route", "ensemble", "scaling", "bench"};
+        static const char *const later[] = {"domain", "route", "bench"};
         for (size_t k = 0; k < sizeof later / sizeof *later; k++)
             if (strcmp(command, later[k]) == 0) {
                 fprintf(stderr, "hydroscale: error: command '%s' is not available in this "
                                 "version (see --help)\n", command);
                 free(overrides);
+                free(positional);
                 return 2;
             }
         fprintf(stderr, "hydroscale: error: unknown command '%s'; expected run, calibrate or "
                         "info (see --help)\n", command);
         free(overrides);
+        free(positional);
         return 2;
     }
     if (!o.config_path) {
@@ -148,6 +240,7 @@ int main(int argc, char **argv) {
             fprintf(stderr, "hydroscale: error: %s\n", hs_ctx_message(ctx));
             hs_ctx_destroy(&ctx);
             free(overrides);
+            free(positional);
             return 1;
         }
         mpi = hs_mpi_size() > 1;
@@ -157,6 +250,7 @@ int main(int argc, char **argv) {
     if (!ctx || !prof) {
         fprintf(stderr, "hydroscale: error: out of memory\n");
         free(overrides);
+        free(positional);
         return 1;
     }
     hs_ctx_set_ioprof(ctx, prof);
@@ -187,5 +281,6 @@ int main(int argc, char **argv) {
     hs_ioprof_destroy(&prof);
     hs_ctx_destroy(&ctx);
     free(overrides);
+    free(positional);
     return rc;
 }
