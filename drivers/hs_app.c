@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hs_bench_cmd.h"
 #include "hs_calib.h"
 #include "hs_experiment.h"
 #include "hs_io.h"
@@ -187,13 +188,16 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
         return st;
     }
     if (st == HS_OK)
-        st = hs_experiment_create(cfg, o->output_dir, o->params_path, o->command == HS_CMD_CALIBRATE,
-                                  ctx, &e);
-    if (st == HS_OK && o->command == HS_CMD_CALIBRATE && !e->has_calib)
+        st = hs_experiment_create(cfg, o->output_dir, o->params_path,
+                                  o->command == HS_CMD_CALIBRATE || o->command == HS_CMD_BENCH, ctx,
+                                  &e);
+    if (st == HS_OK && (o->command == HS_CMD_CALIBRATE || o->command == HS_CMD_BENCH) &&
+        !e->has_calib)
         st = HS_FAIL(ctx, HS_ERR_CONFIG, "%s: calibrate needs CALIBRATION_PERIOD",
                      hs_config_path(cfg));
-    if (st != HS_OK || o->command == HS_CMD_INFO) {
-        if (st == HS_OK) st = run_info(cfg, e, &cs);
+    if (st != HS_OK || o->command == HS_CMD_INFO || o->command == HS_CMD_BENCH) {
+        if (st == HS_OK && o->command == HS_CMD_INFO) st = run_info(cfg, e, &cs);
+        if (st == HS_OK && o->command == HS_CMD_BENCH) st = hs_bench_run(e, 0, ctx);
         hs_experiment_destroy(&e);
         hs_config_destroy(&cfg);
         hs_free(opt_rows);

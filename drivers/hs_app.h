@@ -13,7 +13,12 @@
 #include "hs_config.h"
 #include "hs_ctx.h"
 
-typedef enum hs_app_command { HS_CMD_RUN, HS_CMD_CALIBRATE, HS_CMD_INFO } hs_app_command;
+typedef enum hs_app_command {
+    HS_CMD_RUN,
+    HS_CMD_CALIBRATE,
+    HS_CMD_INFO,
+    HS_CMD_BENCH
+} hs_app_command;
 
 typedef struct hs_app_options {
     hs_app_command command;
