@@ -445,6 +445,17 @@ static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx
     const char *name;
     HS_TRY(hs_config_get_string(cfg, "HYDROLOGICAL_MODEL", ctx, &name));
     e->ops = hs_model_find(name);
+    /* the contract spells GR4J with CemaNeige as HYDROLOGICAL_MODEL: GR4J + SNOW_MODULE:
+     * CemaNeige; the registry keeps them apart because CemaNeige adds two parameters */
+    if (e->ops && strcasecmp(e->ops->name, "GR4J") == 0 && hs_config_has(cfg, "SNOW_MODULE")) {
+        const char *snow = NULL;
+        HS_TRY(hs_config_get_string(cfg, "SNOW_MODULE", ctx, &snow));
+        if (strcasecmp(snow, "CemaNeige") == 0) {
+            e->ops = hs_model_find("GR4J_CemaNeige");
+            hs_log(ctx, HS_LOG_INFO, "HYDROLOGICAL_MODEL GR4J with SNOW_MODULE CemaNeige: model "
+                                     "GR4J_CemaNeige (parameters x1..x4, ctg, kf)");
+        }
+    }
     if (!e->ops) {
         char names[512] = "";
         for (size_t i = 0; i < hs_model_count(); i++) {
