@@ -565,6 +565,18 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
                      hs_config_origin(cfg, hs_config_has(cfg, "DOMAIN_FILE")
                                                ? "DOMAIN_FILE"
                                                : "DOMAIN_DISCRETIZATION"));
+    int routing = 0, backend = 0;
+    if (st == HS_OK) st = hs_config_get_enum(cfg, "ROUTING_MODEL", ctx, &routing, NULL);
+    if (st == HS_OK && routing != 0)
+        st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                     "%s: ROUTING_MODEL routes over a river network, which a lumped domain has "
+                     "not; use none (routing of distributed domains comes with DOMAIN_FILE)",
+                     hs_config_origin(cfg, "ROUTING_MODEL"));
+    if (st == HS_OK) st = hs_config_get_enum(cfg, "MODEL_BACKEND", ctx, &backend, NULL);
+    if (st == HS_OK && backend >= 2)
+        st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                     "%s: MODEL_BACKEND %s is not available in this build; use auto or scalar",
+                     hs_config_origin(cfg, "MODEL_BACKEND"), backend == 2 ? "batched" : "gpu");
     if (st == HS_OK) st = hs_config_get_double(cfg, "BASIN_AREA_KM2", ctx, &e->area_km2);
     if (st == HS_OK) st = prepare_forcing(e, cfg, ctx);
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
