@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "hs_app.h"
+#include "hs_domain_cmd.h"
 #include "hs_io.h"
 #include "hs_model.h"
 #include "hs_mpi.h"
@@ -31,6 +32,8 @@ static void usage(FILE *out) {
             "              (default parameters, PARAMETERS, or --params)\n"
             "  calibrate   calibrate with DDS, then run the best set over the full period\n"
             "  info        print the resolved config and the execution tier that would be chosen\n"
+            "  domain      build the domain from a DEM (DEM_PATH, POUR_POINT_COORDS,\n"
+            "              DOMAIN_DISCRETIZATION): domain.nc, domain.gpkg, domain.png\n"
             "  bench       model-level micro-benchmarks: latency per evaluation, throughput\n"
             "              and compound speedup with 1..N workers\n"
             "  scaling     run a scaling study (experiments/*.yaml): tables and figures\n"
@@ -210,12 +213,14 @@ int main(int argc, char **argv) {
     }
     if (strcmp(command, "scaling") == 0 || strcmp(command, "ensemble") == 0)
         return run_study(command, &o, &so, positional, n_positional, overrides, argv[0]);
-    if (strcmp(command, "run") == 0) o.command = HS_CMD_RUN;
+    bool domain = false; /* `domain` has its own driver (hs_domain_cmd.c) */
+    if (strcmp(command, "domain") == 0) domain = true;
+    else if (strcmp(command, "run") == 0) o.command = HS_CMD_RUN;
     else if (strcmp(command, "calibrate") == 0) o.command = HS_CMD_CALIBRATE;
     else if (strcmp(command, "info") == 0) o.command = HS_CMD_INFO;
     else if (strcmp(command, "bench") == 0) o.command = HS_CMD_BENCH;
     else {
-        static const char *const later[] = {"domain", "route"};
+        static const char *const later[] = {"route"};
         for (size_t k = 0; k < sizeof later / sizeof *later; k++)
             if (strcmp(command, later[k]) == 0) {
                 fprintf(stderr, "hydroscale: error: command '%s' is not available in this "
@@ -224,8 +229,13 @@ int main(int argc, char **argv) {
                 free(positional);
                 return 2;
             }
-        fprintf(stderr, "hydroscale: error: unknown command '%s'; expected run, calibrate or "
-                        "info (see --help)\n", command);
+        fprintf(stderr, "hydroscale: error: unknown command '%s'; expected run, calibrate, "
+                        "info or domain (see --help)\n", command);
+        free(overrides);
+        return 2;
+    }
+    if (!o.config_path && domain) {
+        fprintf(stderr, "hydroscale: error: domain needs a CONFIG (see --help)\n");
         free(overrides);
         free(positional);
         return 2;
@@ -266,7 +276,7 @@ int main(int argc, char **argv) {
         o.verbosity = -1;
         hs_ctx_set_log_level(ctx, HS_LOG_ERROR);
     }
-    hs_status st = hs_app_main(&o, ctx);
+    hs_status st = domain ? hs_domain_cmd_main(&o, ctx) : hs_app_main(&o, ctx);
     if (st != HS_OK) {
         if (o.progress) fputc('\n', stderr);
         fprintf(stderr, "hydroscale: error: %s\n", hs_ctx_message(ctx));
