@@ -14,6 +14,8 @@
 #include "hs_model.h"
 #include "hs_mpi.h"
 
+hs_status hs_route_cmd_main(const hs_app_options *o, hs_ctx *ctx); /* hs_route_cmd.c */
+
 #ifndef HS_VERSION
 #define HS_VERSION "0.0.0"
 #endif
@@ -30,6 +32,7 @@ static void usage(FILE *out) {
             "              (default parameters, PARAMETERS, or --params)\n"
             "  calibrate   calibrate with DDS, then run the best set over the full period\n"
             "  info        print the resolved config and the execution tier that would be chosen\n"
+            "  route       route a runoff file through a river network (mizuRoute formats)\n"
             "\n"
             "options:\n"
             "  --set KEY=VALUE   override a config key (repeatable)\n"
@@ -67,6 +70,7 @@ int main(int argc, char **argv) {
     const char **overrides = calloc((size_t)argc + 1, sizeof *overrides);
     if (!overrides) return 1;
     const char *command = NULL;
+    bool is_route = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -121,8 +125,9 @@ int main(int argc, char **argv) {
     if (strcmp(command, "run") == 0) o.command = HS_CMD_RUN;
     else if (strcmp(command, "calibrate") == 0) o.command = HS_CMD_CALIBRATE;
     else if (strcmp(command, "info") == 0) o.command = HS_CMD_INFO;
+    else if (strcmp(command, "route") == 0) is_route = true;
     else {
-        static const char *const later[] = {"domain", "route", "ensemble", "scaling", "bench"};
+        static const char *const later[] = {"domain", "ensemble", "scaling", "bench"};
         for (size_t k = 0; k < sizeof later / sizeof *later; k++)
             if (strcmp(command, later[k]) == 0) {
                 fprintf(stderr, "hydroscale: error: command '%s' is not available in this "
@@ -135,7 +140,7 @@ int main(int argc, char **argv) {
         free(overrides);
         return 2;
     }
-    if (!o.config_path) {
+    if (!o.config_path && !is_route) {
         const char *env = getenv("HYDROSCALE_EXAMPLE");
         o.config_path = env && *env ? env : HS_EXAMPLE_CONFIG;
     }
@@ -169,7 +174,7 @@ int main(int argc, char **argv) {
         o.verbosity = -1;
         hs_ctx_set_log_level(ctx, HS_LOG_ERROR);
     }
-    hs_status st = hs_app_main(&o, ctx);
+    hs_status st = is_route ? hs_route_cmd_main(&o, ctx) : hs_app_main(&o, ctx);
     if (st != HS_OK) {
         if (o.progress) fputc('\n', stderr);
         fprintf(stderr, "hydroscale: error: %s\n", hs_ctx_message(ctx));
