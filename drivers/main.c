@@ -16,6 +16,8 @@
 #include "hs_mpi.h"
 #include "hs_study.h"
 
+hs_status hs_route_cmd_main(const hs_app_options *o, hs_ctx *ctx); /* hs_route_cmd.c */
+
 #ifndef HS_VERSION
 #define HS_VERSION "0.0.0"
 #endif
@@ -32,6 +34,7 @@ static void usage(FILE *out) {
             "              (default parameters, PARAMETERS, or --params)\n"
             "  calibrate   calibrate with DDS, then run the best set over the full period\n"
             "  info        print the resolved config and the execution tier that would be chosen\n"
+            "  route       route a runoff file through a river network (mizuRoute formats)\n"
             "  domain      build the domain from a DEM (DEM_PATH, POUR_POINT_COORDS,\n"
             "              DOMAIN_DISCRETIZATION): domain.nc, domain.gpkg, domain.png\n"
             "  bench       model-level micro-benchmarks: latency per evaluation, throughput\n"
@@ -125,6 +128,7 @@ int main(int argc, char **argv) {
         return 1;
     }
     const char *command = NULL;
+    bool is_route = false;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -219,19 +223,12 @@ int main(int argc, char **argv) {
     else if (strcmp(command, "calibrate") == 0) o.command = HS_CMD_CALIBRATE;
     else if (strcmp(command, "info") == 0) o.command = HS_CMD_INFO;
     else if (strcmp(command, "bench") == 0) o.command = HS_CMD_BENCH;
+    else if (strcmp(command, "route") == 0) is_route = true;
     else {
-        static const char *const later[] = {"route"};
-        for (size_t k = 0; k < sizeof later / sizeof *later; k++)
-            if (strcmp(command, later[k]) == 0) {
-                fprintf(stderr, "hydroscale: error: command '%s' is not available in this "
-                                "version (see --help)\n", command);
-                free(overrides);
-                free(positional);
-                return 2;
-            }
-        fprintf(stderr, "hydroscale: error: unknown command '%s'; expected run, calibrate, "
-                        "info or domain (see --help)\n", command);
+        fprintf(stderr, "hydroscale: error: unknown command '%s'; expected run, calibrate, info, "
+                        "domain, route, bench, scaling or ensemble (see --help)\n", command);
         free(overrides);
+        free(positional);
         return 2;
     }
     if (!o.config_path && domain) {
@@ -240,7 +237,7 @@ int main(int argc, char **argv) {
         free(positional);
         return 2;
     }
-    if (!o.config_path) {
+    if (!o.config_path && !is_route) {
         const char *env = getenv("HYDROSCALE_EXAMPLE");
         o.config_path = env && *env ? env : HS_EXAMPLE_CONFIG;
     }
@@ -276,7 +273,9 @@ int main(int argc, char **argv) {
         o.verbosity = -1;
         hs_ctx_set_log_level(ctx, HS_LOG_ERROR);
     }
-    hs_status st = domain ? hs_domain_cmd_main(&o, ctx) : hs_app_main(&o, ctx);
+    hs_status st = domain     ? hs_domain_cmd_main(&o, ctx)
+                   : is_route ? hs_route_cmd_main(&o, ctx)
+                              : hs_app_main(&o, ctx);
     if (st != HS_OK) {
         if (o.progress) fputc('\n', stderr);
         fprintf(stderr, "hydroscale: error: %s\n", hs_ctx_message(ctx));

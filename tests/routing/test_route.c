@@ -1,0 +1,255 @@
+/* test_route.c -- the router over networks (docs-models.md §6, conventions §6.4a): mass
+ * conservation across a network for IRF and KWT, the headwater and bottom-of-reach conventions,
+ * pure translation along a chain (KWT), IRF against its unit hydrograph, bit-identical results
+ * for 1, 2 and 3 threads, and the errors. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hs_kwt.h"
+#include "hs_route.h"
+#include "hs_test.h"
+#include "hs_uh.h"
+
+#define DT 86400.0
+
+static double rnd(unsigned long long *s) {
+    *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+/* A random tree of n segments: segment i (id i+1) drains into a random earlier one, so id 1 is
+ * the outlet; one HRU per segment plus some HRUs on random segments. */
+typedef struct tree {
+    size_t n_seg, n_hru;
+    int64_t seg[400], down[400], hru[800], hseg[800];
+    double len[400], slope[400], area[800];
+} tree;
+
+static void make_tree(tree *t, size_t n, unsigned long long seed) {
+    t->n_seg = n;
+    for (size_t i = 0; i < n; i++) {
+        t->seg[i] = (int64_t)i + 1;
+        t->down[i] = i == 0 ? 0 : (int64_t)(rnd(&seed) * (double)i) + 1;
+        t->len[i] = 2e3 + 30e3 * rnd(&seed);
+        t->slope[i] = 1e-4 + 0.01 * rnd(&seed);
+    }
+    t->n_hru = 2 * n;
+    for (size_t h = 0; h < t->n_hru; h++) {
+        t->hru[h] = 1000 + (int64_t)h;
+        t->hseg[h] = h < n ? (int64_t)h + 1 : (int64_t)(rnd(&seed) * (double)n) + 1;
+        t->area[h] = 1e6 + 5e7 * rnd(&seed);
+    }
+}
+
+static hs_network_desc tree_desc(const tree *t) {
+    hs_network_desc d = {t->n_seg, t->seg, t->down, t->len, t->slope, t->n_hru, t->hru,
+                         t->hseg, t->area, 0, "random tree"};
+    return d;
+}
+
+/* Routes `steps` steps of random runoff (m/s) in two calls; returns the outputs (malloc). */
+static double *route_random(const hs_network *net, hs_route_scheme sch, int threads,
+                            size_t steps, hs_ctx *ctx) {
+    const size_t nh = hs_network_n_hru(net), ns = hs_network_n_seg(net);
+    double *ro = malloc(steps * nh * sizeof *ro), *q = malloc(steps * ns * sizeof *q);
+    unsigned long long seed = 7;
+    for (size_t k = 0; k < steps * nh; k++)
+        ro[k] = rnd(&seed) < 0.4 ? 0.0 : 20.0 * rnd(&seed) / 1000.0 / 86400.0; /* <= 20 mm/d */
+    hs_route_params p;
+    hs_route_params_default(&p);
+    p.n_threads = threads;
+    hs_route *r = NULL;
+    HS_CHECK_INT(hs_route_create(net, sch, &p, DT, ctx, &r), HS_OK);
+    if (r) {
+        const size_t half = steps / 3;
+        HS_CHECK_INT(hs_route_run(r, half, ro, q, ctx), HS_OK);
+        HS_CHECK_INT(hs_route_run(r, steps - half, ro + half * nh, q + half * ns, ctx), HS_OK);
+    }
+    hs_route_destroy(&r);
+    free(ro);
+    return q;
+}
+
+/* Mass balance over a network: input volume = outlet volume + storage, checked every step. */
+static void check_mass(const hs_network *net, hs_route_scheme sch, hs_ctx *ctx) {
+    const size_t nh = hs_network_n_hru(net), ns = hs_network_n_seg(net);
+    const size_t outlet = hs_network_outlet(net);
+    hs_route_params p;
+    hs_route_params_default(&p);
+    hs_route *r = NULL;
+    HS_CHECK_INT(hs_route_create(net, sch, &p, DT, ctx, &r), HS_OK);
+    if (!r) return;
+    double *ro = calloc(nh, sizeof *ro), *q = calloc(ns, sizeof *q);
+    unsigned long long seed = 3;
+    double in_v = 0, out_v = 0, worst = 0;
+    for (size_t k = 0; k < 1500; k++) {
+        for (size_t h = 0; h < nh; h++) {
+            ro[h] = k < 1000 && rnd(&seed) < 0.5 ? 30.0 * rnd(&seed) / 1000.0 / 86400.0 : 0.0;
+            in_v += ro[h] * hs_network_hru_area_m2(net, h) * DT; /* every HRU is mapped */
+        }
+        HS_CHECK_INT(hs_route_run(r, 1, ro, q, ctx), HS_OK);
+        out_v += q[outlet] * DT;
+        const double res = fabs(in_v - out_v - hs_route_storage_m3(r)) / in_v;
+        if (res > worst) worst = res;
+    }
+    printf("%s mass balance over %zu segments, 1500 days: input %.6g m3, outlet %.6g m3, left in "
+           "store %.3g m3, worst relative residual %.3g\n", hs_route_scheme_name(sch), ns, in_v,
+           out_v, hs_route_storage_m3(r), worst);
+    HS_CHECK(worst < 1e-12);
+    HS_CHECK(hs_route_storage_m3(r) < 1e-6 * in_v); /* 500 dry days drain the network */
+    free(ro);
+    free(q);
+    hs_route_destroy(&r);
+}
+
+int main(void) {
+    hs_ctx *ctx = hs_ctx_create();
+    static tree t;
+    make_tree(&t, 200, 11);
+    hs_network_desc d = tree_desc(&t);
+    hs_network *net = NULL;
+    HS_CHECK_INT(hs_network_create(&d, ctx, &net), HS_OK);
+    if (!net) HS_TEST_REPORT();
+    printf("random tree: %zu segments, %zu sub-trees, trunk %zu segments\n",
+           hs_network_n_seg(net), hs_network_n_trees(net),
+           hs_network_n_seg(net) - hs_network_tree_offsets(net)[hs_network_n_trees(net)]);
+    HS_CHECK(hs_network_n_trees(net) > 3);
+
+    check_mass(net, HS_ROUTE_IRF, ctx);
+    check_mass(net, HS_ROUTE_KWT, ctx);
+
+    /* parallel == serial, bit for bit, for both schemes */
+    for (int sch = 0; sch < 2; sch++) {
+        const size_t steps = 120, bytes = steps * hs_network_n_seg(net) * sizeof(double);
+        double *q1 = route_random(net, (hs_route_scheme)sch, 1, steps, ctx);
+        for (int th = 2; th <= 3; th++) {
+            double *qn = route_random(net, (hs_route_scheme)sch, th, steps, ctx);
+            HS_CHECK(memcmp(q1, qn, bytes) == 0);
+            free(qn);
+        }
+        printf("%s: 1, 2 and 3 threads give identical bits (%zu values)\n",
+               hs_route_scheme_name((hs_route_scheme)sch), bytes / sizeof(double));
+        free(q1);
+    }
+
+    /* a failure is the same whatever the thread count: the lowest sub-tree's first bad value */
+    for (int th = 1; th <= 3; th++) {
+        hs_route_params p;
+        hs_route_params_default(&p);
+        p.n_threads = th;
+        hs_route *r = NULL;
+        HS_CHECK_INT(hs_route_create(net, HS_ROUTE_IRF, &p, DT, ctx, &r), HS_OK);
+        double ro[800] = {0}, q[200];
+        ro[hs_network_find_hru(net, 1150)] = NAN;
+        HS_CHECK_INT(hs_route_run(r, 1, ro, q, ctx), HS_ERR_NUMERIC);
+        HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "runoff of HRU 1150 at step 1");
+        hs_route_destroy(&r);
+    }
+    hs_network_destroy(&net);
+
+    /* chain 1 <- 2 <- 3 <- 4 (4 is the headwater), one HRU on the headwater only */
+    const int64_t seg[] = {1, 2, 3, 4}, down[] = {0, 1, 2, 3}, hru[] = {40}, hseg[] = {4};
+    const double slope[] = {1e-3, 1e-3, 1e-3, 1e-3}, area[] = {4e8};
+    hs_route_params p;
+    hs_route_params_default(&p);
+    const double width = p.wscale * sqrt(area[0]);
+    const double K = sqrt(1e-3) / p.mann_n, q_pulse = 50.0;
+    const double c = hs_kwt_celerity(q_pulse / width, K);
+    const double L2 = 2.0 * DT * c; /* two steps per reach for the pulse's discharge */
+    const double len[] = {L2, L2, L2, 5e3};
+    hs_network_desc cd = {4, seg, down, len, slope, 1, hru, hseg, area, 0, "chain"};
+    HS_CHECK_INT(hs_network_create(&cd, ctx, &net), HS_OK);
+    if (!net) HS_TEST_REPORT();
+    const size_t i_out = hs_network_find_seg(net, 1), i_head = hs_network_find_seg(net, 4);
+    enum { NSTEP = 30 };
+    double ro[NSTEP], q[NSTEP * 4];
+    for (size_t k = 0; k < NSTEP; k++) ro[k] = k == 0 ? q_pulse / area[0] : 0.0;
+
+    /* KWT, hillslope UH nearly a delta (tscale 60 s): the headwater outputs its runoff on the
+     * same day (not routed), each of the three reaches below delays it by exactly 2 days */
+    p.tscale_s = 60.0;
+    hs_route *r = NULL;
+    HS_CHECK_INT(hs_route_create(net, HS_ROUTE_KWT, &p, DT, ctx, &r), HS_OK);
+    if (r) {
+        HS_CHECK_INT(hs_route_run(r, NSTEP, ro, q, ctx), HS_OK);
+        double w[2];
+        HS_CHECK_INT(hs_uh_gamma_fractions(p.fshape, p.tscale_s, DT, 2, w, ctx), HS_OK);
+        HS_CHECK_REL(q[0 * 4 + i_head], q_pulse * w[0], 1e-12);
+        HS_CHECK_REL(q[6 * 4 + i_out], q_pulse * w[0], 1e-9);
+        for (size_t k = 0; k < 6; k++) HS_CHECK(q[k * 4 + i_out] == 0.0);
+        double vol = 0;
+        for (size_t k = 0; k < NSTEP; k++) vol += q[k * 4 + i_out];
+        printf("KWT chain: headwater %.9g m3/s on day 0, outlet %.9g m3/s on day %d (3 reaches x "
+               "2 days), outlet volume %.12g of %.12g\n", q[i_head], q[6 * 4 + i_out], 6, vol,
+               q_pulse);
+        HS_CHECK_CLOSE(vol, q_pulse, 1e-9);
+        hs_route_destroy(&r);
+    }
+
+    /* IRF on the same chain: headwater output = runoff through the hillslope UH alone (no
+     * channel routing of a reach's own runoff); the next reach = its UH applied to that */
+    hs_route_params_default(&p);
+    HS_CHECK_INT(hs_route_create(net, HS_ROUTE_IRF, &p, DT, ctx, &r), HS_OK);
+    if (r) {
+        HS_CHECK_INT(hs_route_run(r, NSTEP, ro, q, ctx), HS_OK);
+        size_t nh_uh = 0;
+        HS_CHECK_INT(hs_uh_hillslope_len(p.fshape, p.tscale_s, DT, ctx, &nh_uh), HS_OK);
+        double hw[32] = {0};
+        HS_CHECK_INT(hs_uh_gamma_fractions(p.fshape, p.tscale_s, DT, nh_uh, hw, ctx), HS_OK);
+        for (size_t k = 0; k < NSTEP; k++)
+            HS_CHECK_REL(q[k * 4 + i_head], k < nh_uh ? q_pulse * hw[k] : 0.0, 1e-12);
+        double *uh = NULL;
+        size_t n_uh = 0;
+        HS_CHECK_INT(hs_irf_make_uh(L2, p.velo_ms, p.diff_m2s, DT, p.irf_form, ctx, &uh, &n_uh),
+                     HS_OK);
+        HS_CHECK_INT(hs_route_uh_len(r, hs_network_find_seg(net, 3)), n_uh);
+        const size_t i3 = hs_network_find_seg(net, 3);
+        for (size_t k = 0; uh && k < NSTEP; k++) {
+            double x = 0;
+            for (size_t j = 0; j <= k && j < n_uh; j++) x += uh[j] * q[(k - j) * 4 + i_head];
+            HS_CHECK_CLOSE(q[k * 4 + i3], x, 1e-12 * q_pulse);
+        }
+        hs_free(uh);
+        hs_route_destroy(&r);
+    }
+
+    /* IRF and KWT on one reach agree on volume and, with velo set to the KWT celerity, on the
+     * mean lag (§6.4 validation target) */
+    {
+        double cen[2] = {0, 0}, vol[2] = {0, 0};
+        for (int sch = 0; sch < 2; sch++) {
+            hs_route_params_default(&p);
+            p.tscale_s = 60.0;
+            p.velo_ms = c;
+            HS_CHECK_INT(hs_route_create(net, (hs_route_scheme)sch, &p, DT, ctx, &r), HS_OK);
+            if (!r) continue;
+            HS_CHECK_INT(hs_route_run(r, NSTEP, ro, q, ctx), HS_OK);
+            for (size_t k = 0; k < NSTEP; k++) {
+                vol[sch] += q[k * 4 + i_out];
+                cen[sch] += q[k * 4 + i_out] * (double)k;
+            }
+            hs_route_destroy(&r);
+        }
+        printf("outlet centroid: IRF %.3f days, KWT %.3f days (volumes %.9g, %.9g)\n",
+               cen[0] / vol[0], cen[1] / vol[1], vol[0], vol[1]);
+        HS_CHECK_REL(vol[0], vol[1], 1e-9);
+        HS_CHECK_CLOSE(cen[0] / vol[0], cen[1] / vol[1], 0.75);
+    }
+
+    /* parameter errors name the parameter */
+    hs_route_params_default(&p);
+    p.velo_ms = 0.0;
+    HS_CHECK_INT(hs_route_create(net, HS_ROUTE_IRF, &p, DT, ctx, &r), HS_ERR_ARG);
+    HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "velo = 0");
+    hs_route_params_default(&p);
+    p.wscale = -1;
+    HS_CHECK_INT(hs_route_create(net, HS_ROUTE_KWT, &p, DT, ctx, &r), HS_ERR_ARG);
+    HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "wscale");
+    hs_route_destroy(&r);
+    hs_network_destroy(&net);
+    hs_ctx_destroy(&ctx);
+    HS_TEST_REPORT();
+}
