@@ -709,6 +709,11 @@ static inline double fuse_clip(double x, double cap) { return x < 0.0 ? 0.0 : (x
 
 static inline double fuse_ratio(double s, double cap) { return cap > 0.0 ? s / cap : 0.0; }
 
+/* fmin(a, b) and fmax(0, a) for the finite values of the flux code, inline (the libm calls
+ * cost more than the comparisons; the values are the same). */
+static inline double fuse_min(double a, double b) { return a <= b ? a : b; }
+static inline double fuse_pos(double a) { return a >= 0.0 ? a : 0.0; }
+
 /* Fluxes of the explicit scheme from states x (clipped into [0, cap] first, so no power of a
  * negative base happens). No overflow here: the explicit scheme spills what exceeds the capacity
  * in fuse_update (fill-and-spill). The implicit scheme evaluates the same equations, with the
@@ -727,8 +732,8 @@ static void fuse_fluxes(const fuse_hru *h, const double *xin, double peff, doubl
     const double maxwatr1 = p[HS_FUSE_MAXWATR_1], maxwatr2 = p[HS_FUSE_MAXWATR_2];
     if (d->arch1 == HS_FUSE_ONESTATE_1) {
         watr1 = x[0];
-        tens1 = fmin(watr1, r->maxtens_1);
-        free1 = fmax(0.0, watr1 - r->maxtens_1);
+        tens1 = fuse_min(watr1, r->maxtens_1);
+        free1 = fuse_pos(watr1 - r->maxtens_1);
     } else if (d->arch1 == HS_FUSE_TENSION1_1) {
         tens1 = x[0];
         free1 = x[1];
@@ -748,15 +753,15 @@ static void fuse_fluxes(const fuse_hru *h, const double *xin, double peff, doubl
         watr2 = tens2 + free2a + free2b;
     } else {
         watr2 = x[3];
-        tens2 = fmin(watr2, r->maxtens_2);
+        tens2 = fuse_min(watr2, r->maxtens_2);
     }
 
     /* 1. Saturated area and surface runoff. */
     double ac;
     if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
-        ac = 1.0 - pow(1.0 - fmin(watr1 / maxwatr1, 1.0), p[HS_FUSE_AXV_BEXP]);
+        ac = 1.0 - pow(1.0 - fuse_min(watr1 / maxwatr1, 1.0), p[HS_FUSE_AXV_BEXP]);
     } else if (d->qsurf == HS_FUSE_PRMS_VARNT) {
-        ac = fmin(tens1 / r->maxtens_1, 1.0) * p[HS_FUSE_SAREAMAX];
+        ac = fuse_min(tens1 / r->maxtens_1, 1.0) * p[HS_FUSE_SAREAMAX];
     } else {
         const double n = p[HS_FUSE_QB_POWR];
         const double zeta = r->powlamb / (watr2 / maxwatr2 + 1e-8);
@@ -800,10 +805,10 @@ static void fuse_fluxes(const fuse_hru *h, const double *xin, double peff, doubl
     if (d->qperc == HS_FUSE_PERC_F2SAT) {
         f->q12 = p[HS_FUSE_PERCRTE] * pow(fuse_ratio(free1, r->maxfree_1), p[HS_FUSE_PERCEXP]);
     } else if (d->qperc == HS_FUSE_PERC_W2SAT) {
-        f->q12 = p[HS_FUSE_PERCRTE] * pow(fmin(watr1 / maxwatr1, 1.0), p[HS_FUSE_PERCEXP]);
+        f->q12 = p[HS_FUSE_PERCRTE] * pow(fuse_min(watr1 / maxwatr1, 1.0), p[HS_FUSE_PERCEXP]);
     } else {
         /* Unlimited lower layers can hold more than MAXWATR_2: clamp the base at 0 (docs). */
-        const double deficit = fmax(0.0, 1.0 - watr2 / maxwatr2);
+        const double deficit = fuse_pos(1.0 - watr2 / maxwatr2);
         f->q12 = r->qbsat * (1.0 + p[HS_FUSE_SACPMLT] * pow(deficit, p[HS_FUSE_SACPEXP])) *
                  fuse_ratio(free1, r->maxfree_1);
     }
@@ -817,7 +822,7 @@ static void fuse_fluxes(const fuse_hru *h, const double *xin, double peff, doubl
         break;
     case HS_FUSE_UNLIMFRC_2: f->qb_a = p[HS_FUSE_QB_PRMS] * watr2; break;
     case HS_FUSE_UNLIMPOW_2: f->qb_a = r->qbsat * pow(watr2 / maxwatr2, p[HS_FUSE_QB_POWR]); break;
-    default: f->qb_a = p[HS_FUSE_BASERTE] * pow(fmin(watr2 / maxwatr2, 1.0), p[HS_FUSE_QB_POWR]); break;
+    default: f->qb_a = p[HS_FUSE_BASERTE] * pow(fuse_min(watr2 / maxwatr2, 1.0), p[HS_FUSE_QB_POWR]); break;
     }
 
     /* 7. Overflow: none here (fill-and-spill in fuse_update). */
