@@ -6,7 +6,7 @@
  * Round-off fidelity. airGR's Fortran is compiled without -fdefault-real-8, so its literals are
  * default (single-precision) REALs converted to double where they meet a double: MinSpeed = 0.1
  * becomes 0.100000001490116..., and Gthreshold = 0.9*MeanAnSolidPrecip multiplies by
- * 0.899999976158142... AIRGR_REAL() reproduces that conversion, so the step matches airGR to the
+ * 0.899999976158142... CN_AIRGR_REAL() (hs_cemaneige_impl.h) reproduces that conversion, so the step matches airGR to the
  * last bit given the same inputs. Literals that are exact in single precision (0, 1, 2) need no
  * care. The R parts are double precision throughout; their operations are done in R's order:
  *   P_k = P * exp(0.00041 * (Z_k - Z_in))            then P_k = P_k / mean_k(P_k) * P
@@ -14,15 +14,11 @@
  *   Fsol = 1 - (T_k - (-1)) / (3 - (-1)), 1 below -1 degC and 0 above 3 degC.
  * R's mean() sums in long double and adds a second-pass correction; so do we. */
 #include "hs_cemaneige.h"
+#include "hs_cemaneige_impl.h"
 
 #include <math.h>
 
-/* A Fortran default-real literal as it reaches a double expression in airGR. */
-#define AIRGR_REAL(x) ((double)(float)(x))
 
-/* Valéry's precipitation gradient (m-1), and the elevation above which it stops applying (m). */
-#define CN_GRAD_P 0.00041
-#define CN_Z_THRESHOLD_P 4000.0
 
 /* airGR .GradT_Valery2010, column grad_Tmean (degC per 100 m), by month and day (29 Feb
  * included; unused days are 0 and never looked up). docs-models.md §2.5 table. */
@@ -72,14 +68,7 @@ double hs_cemaneige_temp_gradient(int month, int day)
     return cn_grad_t[month - 1][day - 1];
 }
 
-double hs_cemaneige_solid_fraction(double t_c)
-{
-    /* USACE rule with airGR's thresholds -1 and +3 degC, in R's operation order. */
-    const double usace_tmin = -1.0, usace_tmax = 3.0;
-    if (t_c > usace_tmax) return 0.0;
-    if (t_c < usace_tmin) return 1.0;
-    return 1.0 - (t_c - usace_tmin) / (usace_tmax - usace_tmin);
-}
+double hs_cemaneige_solid_fraction(double t_c) { return cn_solid_fraction(t_c); }
 
 hs_status hs_cemaneige_layers_init(const double *hypso_m, size_t n_layers, double z_input_m,
                                    hs_ctx *ctx, hs_cemaneige_layers *out)
@@ -147,13 +136,7 @@ void hs_cemaneige_extrapolate(const hs_cemaneige_layers *layers, hs_day day, dou
      * mean is the catchment value (PrecipScale = TRUE); 0/0 becomes 0 as in R. */
     double sum = 0.0;
     for (size_t k = 0; k < n; k++) {
-        double p;
-        if (layers->z_m[k] <= CN_Z_THRESHOLD_P)
-            p = precip_mm * exp(CN_GRAD_P * (layers->z_m[k] - zin));
-        else if (zin <= CN_Z_THRESHOLD_P)
-            p = precip_mm * exp(CN_GRAD_P * (CN_Z_THRESHOLD_P - zin));
-        else
-            p = precip_mm;
+        const double p = precip_mm * cn_precip_factor(layers, k);
         p_mm[k] = p;
         sum += p;
     }
@@ -204,46 +187,11 @@ double hs_cemaneige_mean_annual_solid_precip(const hs_cemaneige_layers *layers, 
 
 double hs_cemaneige_gthreshold(double mean_annual_solid_precip_mm)
 {
-    return AIRGR_REAL(0.9) * mean_annual_solid_precip_mm;
+    return CN_AIRGR_REAL(0.9) * mean_annual_solid_precip_mm;
 }
 
 double hs_cemaneige_step(double *g_mm, double *etg_c, double p_mm, double fsol, double t_c,
                          double ctg, double kf, double gthreshold_mm, hs_cemaneige_fluxes *out)
 {
-    const double tmelt = 0.0;
-    const double min_speed = AIRGR_REAL(0.1);
-    double g = *g_mm, etg = *etg_c;
-
-    /* 1-2. Liquid/solid split, snowfall added to the pack. */
-    const double pliq = (1.0 - fsol) * p_mm;
-    const double psol = fsol * p_mm;
-    g = g + psol;
-    /* 3. Thermal state of the pack, never above 0 degC. */
-    etg = ctg * etg + (1.0 - ctg) * t_c;
-    if (etg > 0.0) etg = 0.0;
-    /* 4. Potential melt only for a pack at 0 degC and air above Tmelt. */
-    double pot_melt = 0.0;
-    if (etg == 0.0 && t_c > tmelt) {
-        pot_melt = kf * (t_c - tmelt);
-        if (pot_melt > g) pot_melt = g;
-    }
-    /* 5-6. Melt slowed down while the pack covers only part of the layer. */
-    double gratio = g < gthreshold_mm ? g / gthreshold_mm : 1.0;
-    const double melt = ((1.0 - min_speed) * gratio + min_speed) * pot_melt;
-    g = g - melt;
-    /* 7. Gratio after the melt: an output only. */
-    gratio = g < gthreshold_mm ? g / gthreshold_mm : 1.0;
-    const double pliq_and_melt = pliq + melt;
-
-    *g_mm = g;
-    *etg_c = etg;
-    if (out) {
-        out->pliq = pliq;
-        out->psol = psol;
-        out->pot_melt = pot_melt;
-        out->melt = melt;
-        out->gratio = gratio;
-        out->pliq_and_melt = pliq_and_melt;
-    }
-    return pliq_and_melt;
+    return cn_step(g_mm, etg_c, p_mm, fsol, t_c, ctg, kf, gthreshold_mm, out);
 }

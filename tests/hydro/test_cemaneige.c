@@ -10,7 +10,10 @@
  *    (5e-7), mean Qsim (5e-7), NSE and KGE (5e-7), maximum snow pack of layers 1 and 5 over
  *    1990-1999 (half a unit of the last digit given).
  * 6. Mass balance with snow for 30 random parameter sets: per step and in total within 1e-9 mm.
- * 7. HRU partition / continuation identity; error paths. */
+ * 7. HRU partition / continuation identity; error paths.
+ * 8. The optimised GR4J_CemaNeige kernel equals, bit for bit, the CemaNeige extrapolation and
+ *    step as they were before the optimisation (kept here verbatim) followed by hs_gr4j_step(),
+ *    for 1, 3, 5 and 7 layers (one curve above 4000 m), over 2000 random days. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -439,6 +442,180 @@ static void test_errors(hs_ctx *ctx)
     HS_CHECK(hs_cemaneige_layers_init(hypso, 5, INFINITY, ctx, &ly) == HS_ERR_ARG);
 }
 
+/* ---- 8. the optimised kernel against the kept reference implementation ------------------------ */
+
+/* The CemaNeige layer extrapolation and step as they were before the GR4J_CemaNeige kernel was
+ * optimised (issue #4), kept verbatim; the GR4J step is hs_gr4j_step() (itself checked against
+ * its kept reference in test_gr4j.c). The model must give the same bits (memcmp). */
+static void ref_extrapolate(const hs_cemaneige_layers *layers, hs_day day, double precip_mm,
+                            double temp_c, double *p_mm, double *t_c, double *fsol)
+{
+    const size_t n = layers->n_layers;
+    const double zin = layers->z_input_m;
+    if (layers->no_extrapolation) {
+        p_mm[0] = precip_mm;
+        t_c[0] = temp_c;
+        fsol[0] = hs_cemaneige_solid_fraction(temp_c);
+        return;
+    }
+    double sum = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double p;
+        if (layers->z_m[k] <= 4000.0)
+            p = precip_mm * exp(0.00041 * (layers->z_m[k] - zin));
+        else if (zin <= 4000.0)
+            p = precip_mm * exp(0.00041 * (4000.0 - zin));
+        else
+            p = precip_mm;
+        p_mm[k] = p;
+        sum += p;
+    }
+    const double mean = sum / (double)n;
+    for (size_t k = 0; k < n; k++) {
+        const double p = p_mm[k] / mean * precip_mm;
+        p_mm[k] = isnan(p) ? 0.0 : p;
+    }
+    int y, m, d;
+    hs_day_to_ymd(day, &y, &m, &d);
+    const double g = fabs(hs_cemaneige_temp_gradient(m, d));
+    for (size_t k = 0; k < n; k++) {
+        t_c[k] = temp_c + (zin - layers->z_m[k]) * g / 100.0;
+        const double tk = t_c[k];
+        fsol[k] = tk > 3.0 ? 0.0 : tk < -1.0 ? 1.0 : 1.0 - (tk - -1.0) / (3.0 - -1.0);
+    }
+}
+
+static double ref_cn_step(double *g_mm, double *etg_c, double p_mm, double fsol, double t_c,
+                          double ctg, double kf, double gthreshold_mm)
+{
+    const double min_speed = (double)(float)0.1;
+    double g = *g_mm, etg = *etg_c;
+    const double pliq = (1.0 - fsol) * p_mm;
+    const double psol = fsol * p_mm;
+    g = g + psol;
+    etg = ctg * etg + (1.0 - ctg) * t_c;
+    if (etg > 0.0) etg = 0.0;
+    double pot_melt = 0.0;
+    if (etg == 0.0 && t_c > 0.0) {
+        pot_melt = kf * (t_c - 0.0);
+        if (pot_melt > g) pot_melt = g;
+    }
+    const double gratio = g < gthreshold_mm ? g / gthreshold_mm : 1.0;
+    const double melt = ((1.0 - min_speed) * gratio + min_speed) * pot_melt;
+    g = g - melt;
+    *g_mm = g;
+    *etg_c = etg;
+    return pliq + melt;
+}
+
+static void check_reference_kernel(hs_ctx *ctx, const hs_model_option *opts, size_t n_opts,
+                                   const double *curve, size_t n_layers, double z_in)
+{
+    const size_t nh = 21, nt = 2000, np = HS_GR4J_CN_NPAR;
+    double *par = malloc(nh * np * sizeof *par);
+    double *p = malloc(nt * nh * sizeof *p), *tc = malloc(nt * nh * sizeof *tc);
+    double *e = malloc(nt * nh * sizeof *e), *q = malloc(nt * nh * sizeof *q);
+    double *ae = malloc(nt * nh * sizeof *ae), *in = malloc(nt * nh * sizeof *in);
+    if (!par || !p || !tc || !e || !q || !ae || !in) {
+        HS_CHECK(0);
+        return;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        par[i * np + HS_GR4J_X1] = 10.0 + 1500.0 * rnd();
+        par[i * np + HS_GR4J_X2] = -8.0 + 12.0 * rnd();
+        par[i * np + HS_GR4J_X3] = 5.0 + 400.0 * rnd();
+        par[i * np + HS_GR4J_X4] = 0.5 + 12.0 * rnd();
+        par[i * np + HS_GR4J_CTG] = i == 0 ? 0.0 : i == 1 ? 1.0 : rnd();
+        par[i * np + HS_GR4J_KF] = i == 2 ? 0.0 : 10.0 * rnd();
+    }
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = 0; i < nh; i++) {
+            const double u = rnd();
+            p[t * nh + i] = u < 0.5 ? 0.0 : 40.0 * rnd();
+            tc[t * nh + i] = -15.0 + 12.0 * sin(6.283185307179586 * (double)t / 365.25) +
+                             15.0 * rnd() + (double)i * 0.2;
+            e[t * nh + i] = 5.0 * rnd();
+        }
+    hs_model *m = NULL;
+    HS_CHECK(hs_model_create(&hs_gr4j_cemaneige_ops, opts, n_opts, nh, ctx, &m) == HS_OK);
+    if (!m) return;
+    HS_CHECK(hs_model_init(m, par, ctx) == HS_OK);
+    const hs_day d0 = hs_day_from_ymd(1999, 11, 20); /* across 29 Feb 2000 and year ends */
+    hs_forcing_view f = {nt, nh, d0, p, tc, e};
+    hs_flux_view o = {q, ae, in};
+    HS_CHECK(hs_model_run(m, (hs_range){0, 5}, &f, &o, ctx) == HS_OK);
+    HS_CHECK(hs_model_run(m, (hs_range){5, nh - 5}, &f, &o, ctx) == HS_OK);
+    hs_cemaneige_layers ly;
+    HS_CHECK(hs_cemaneige_layers_init(curve, n_layers, z_in, ctx, &ly) == HS_OK);
+    size_t bad = 0;
+    for (size_t i = 0; i < nh; i++) {
+        const double *pi = par + i * np;
+        double uh1[HS_GR4J_NH], uh2[2 * HS_GR4J_NH];
+        hs_gr4j_uh_ordinates(pi[HS_GR4J_X4], uh1, uh2);
+        hs_gr4j_state st;
+        memset(&st, 0, sizeof st);
+        st.prod_mm = 0.3 * pi[HS_GR4J_X1];
+        st.rout_mm = 0.5 * pi[HS_GR4J_X3];
+        double g[HS_CEMANEIGE_MAX_LAYERS] = {0}, etg[HS_CEMANEIGE_MAX_LAYERS] = {0};
+        double pl[HS_CEMANEIGE_MAX_LAYERS], tl[HS_CEMANEIGE_MAX_LAYERS];
+        double fs[HS_CEMANEIGE_MAX_LAYERS];
+        double gthr;
+        HS_CHECK(hs_gr4j_get_state(m, i, ctx, NULL, NULL, NULL, NULL, &gthr) == HS_OK);
+        const double nl = (double)ly.n_layers;
+        for (size_t t = 0; t < nt; t++) {
+            const size_t k = t * nh + i;
+            ref_extrapolate(&ly, d0 + (hs_day)t, p[k], tc[k], pl, tl, fs);
+            double p_gr = 0.0, p_in = 0.0;
+            for (size_t l = 0; l < ly.n_layers; l++) {
+                p_gr += ref_cn_step(&g[l], &etg[l], pl[l], fs[l], tl[l], pi[HS_GR4J_CTG],
+                                    pi[HS_GR4J_KF], gthr) / nl;
+                p_in += pl[l] / nl;
+            }
+            hs_gr4j_fluxes fl;
+            const double qq = hs_gr4j_step(&st, uh1, uh2, pi, p_gr, e[k], &fl);
+            bad += memcmp(&qq, &q[k], sizeof qq) != 0 || memcmp(&fl.ae, &ae[k], sizeof qq) != 0 ||
+                   memcmp(&p_in, &in[k], sizeof qq) != 0;
+        }
+        hs_gr4j_state sm;
+        double gm[HS_CEMANEIGE_MAX_LAYERS], etgm[HS_CEMANEIGE_MAX_LAYERS];
+        HS_CHECK(hs_gr4j_get_state(m, i, ctx, &sm, NULL, gm, etgm, NULL) == HS_OK);
+        bad += memcmp(&sm, &st, sizeof st) != 0;
+        bad += memcmp(gm, g, ly.n_layers * sizeof *g) != 0;
+        bad += memcmp(etgm, etg, ly.n_layers * sizeof *g) != 0;
+    }
+    HS_CHECK_INT(bad, 0);
+    hs_model_destroy(&m);
+    free(par), free(p), free(tc), free(e), free(q), free(ae), free(in);
+}
+
+static void test_reference_kernel(hs_ctx *ctx)
+{
+    /* 5 layers with the threshold from MEAN_ANNUAL_SOLID_PRECIP. */
+    const hs_model_option o1[] = {{"HYPSOMETRIC_CURVE", curve_text},
+                                  {"MEAN_ANNUAL_SOLID_PRECIP", "420"}};
+    check_reference_kernel(ctx, o1, 2, hypso, 5, NAN);
+    /* 7 layers, the threshold computed by the first run, forcing above the median. */
+    const hs_model_option o2[] = {{"HYPSOMETRIC_CURVE", curve_text}, {"SNOW_LAYERS", "7"},
+                                  {"FORCING_ELEVATION", "1700"}};
+    check_reference_kernel(ctx, o2, 3, hypso, 7, 1700.0);
+    /* One layer at the median: the forcing is used as is (no extrapolation). */
+    const hs_model_option o3[] = {{"HYPSOMETRIC_CURVE", curve_text}, {"SNOW_LAYERS", "1"}};
+    check_reference_kernel(ctx, o3, 2, hypso, 1, NAN);
+    /* A curve above 4000 m (the precipitation gradient capped), 3 layers. */
+    static double high[HS_CEMANEIGE_NHYPSO];
+    static char high_text[4096];
+    size_t len = (size_t)snprintf(high_text, sizeof high_text, "[");
+    for (int k = 0; k < HS_CEMANEIGE_NHYPSO; k++) {
+        high[k] = 3000.0 + 25.0 * k;
+        len += (size_t)snprintf(high_text + len, sizeof high_text - len, "%s%.17g", k ? ", " : "",
+                                high[k]);
+    }
+    snprintf(high_text + len, sizeof high_text - len, "]");
+    const hs_model_option o4[] = {{"HYPSOMETRIC_CURVE", high_text}, {"SNOW_LAYERS", "3"},
+                                  {"MEAN_ANNUAL_SOLID_PRECIP", "800"}};
+    check_reference_kernel(ctx, o4, 3, high, 3, NAN);
+}
+
 int main(void)
 {
     hs_ctx *ctx = hs_ctx_create();
@@ -450,6 +627,7 @@ int main(void)
     test_reference(ctx, mean_an);
     test_mass_balance(ctx);
     test_errors(ctx);
+    test_reference_kernel(ctx);
     hs_ctx_destroy(&ctx);
     HS_TEST_REPORT();
 }

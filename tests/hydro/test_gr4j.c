@@ -13,7 +13,11 @@
  * 5. Mass balance for 40 random parameter sets: per step and in total,
  *    P - AE - Q + actual exchange - dS within 1e-9 mm, through the model interface
  *    (exch_cum_mm) and through hs_gr4j_step's fluxes (AExch1 + AExch2).
- * 6. Error paths: parameters outside their physical limits, options. */
+ * 6. Error paths: parameters outside their physical limits, options.
+ * 7. The optimised time-major kernel equals, bit for bit (memcmp of Q, AE, P, the end states and
+ *    the exchange), the step as it was before the optimisation (kept here verbatim), for 67 HRUs
+ *    with random parameters over their physical limits and 6000 random days, run in uneven
+ *    HRU ranges. */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -500,6 +504,163 @@ static void test_errors(hs_ctx *ctx)
     HS_CHECK(hs_model_param_index(&hs_gr4j_cemaneige_ops, "kf") == HS_GR4J_KF);
 }
 
+/* ---- 7. the optimised kernel against the kept reference implementation ------------------------ */
+
+/* The GR4J step as it was before the kernel was optimised (issue #4), kept verbatim as the
+ * reference: the model's time-major kernel must give the same bits (memcmp), for any parameters
+ * in the physical limits, over a long run with dry, wet and extreme days. */
+static double ref_step(hs_gr4j_state *st, const double *uh1, const double *uh2, const double *par,
+                       double p1, double e, double *ae_out, double *aexch_out)
+{
+    const double b = (double)(float)0.9;
+    const double stored_val = 25.62890625;
+    const double a = par[HS_GR4J_X1];
+    double en, pn, ps, es, ae, pr, ws;
+    double s = st->prod_mm;
+    if (p1 <= e) {
+        en = e - p1;
+        pn = 0.0;
+        ws = en / a;
+        if (ws > 13.0) ws = 13.0;
+        const double exp_ws = exp(2.0 * ws);
+        const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
+        const double sr = s / a;
+        es = s * (2.0 - sr) * tws / (1.0 + (1.0 - sr) * tws);
+        ae = es + p1;
+        s = s - es;
+        ps = 0.0;
+        pr = 0.0;
+    } else {
+        en = 0.0;
+        ae = e;
+        pn = p1 - e;
+        ws = pn / a;
+        if (ws > 13.0) ws = 13.0;
+        const double exp_ws = exp(2.0 * ws);
+        const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
+        const double sr = s / a;
+        ps = a * (1.0 - sr * sr) * tws / (1.0 + sr * tws);
+        es = 0.0;
+        pr = pn - ps;
+        s = s + ps;
+    }
+    (void)en, (void)es;
+    if (s < 0.0) s = 0.0;
+    double sr = s / par[HS_GR4J_X1];
+    sr = sr * sr;
+    sr = sr * sr;
+    const double perc = s * (1.0 - 1.0 / sqrt(sqrt(1.0 + sr / stored_val)));
+    s = s - perc;
+    pr = pr + perc;
+    const double prhu1 = pr * b;
+    const double prhu2 = pr * (1.0 - b);
+    const int kx = (int)(par[HS_GR4J_X4] + 1.0);
+    int n1 = kx < HS_GR4J_NH - 1 ? kx : HS_GR4J_NH - 1;
+    if (n1 < 1) n1 = 1;
+    for (int k = 0; k < n1; k++) st->uh1_mm[k] = st->uh1_mm[k + 1] + uh1[k] * prhu1;
+    st->uh1_mm[HS_GR4J_NH - 1] = uh1[HS_GR4J_NH - 1] * prhu1;
+    int n2 = 2 * kx < 2 * HS_GR4J_NH - 1 ? 2 * kx : 2 * HS_GR4J_NH - 1;
+    if (n2 < 1) n2 = 1;
+    for (int k = 0; k < n2; k++) st->uh2_mm[k] = st->uh2_mm[k + 1] + uh2[k] * prhu2;
+    st->uh2_mm[2 * HS_GR4J_NH - 1] = uh2[2 * HS_GR4J_NH - 1] * prhu2;
+    const double q9 = st->uh1_mm[0], q1 = st->uh2_mm[0];
+    double r = st->rout_mm;
+    double rr = r / par[HS_GR4J_X3];
+    const double exch = par[HS_GR4J_X2] * rr * rr * rr * sqrt(rr);
+    double aexch1 = exch;
+    if (r + q9 + exch < 0.0) aexch1 = -r - q9;
+    r = r + q9 + exch;
+    if (r < 0.0) r = 0.0;
+    rr = r / par[HS_GR4J_X3];
+    rr = rr * rr;
+    rr = rr * rr;
+    const double qr = r * (1.0 - 1.0 / sqrt(sqrt(1.0 + rr)));
+    r = r - qr;
+    double aexch2 = exch;
+    if (q1 + exch < 0.0) aexch2 = -q1;
+    const double qd = fmax(0.0, q1 + exch);
+    double q = qr + qd;
+    if (q < 0.0) q = 0.0;
+    st->prod_mm = s;
+    st->rout_mm = r;
+    *ae_out = ae;
+    *aexch_out = aexch1 + aexch2;
+    return q;
+}
+
+static uint64_t ref_rng = 0x243F6A8885A308D3ULL;
+static double ref_rnd(void) /* splitmix64 -> [0, 1) */
+{
+    uint64_t z = (ref_rng += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return (double)((z ^ (z >> 31)) >> 11) * 0x1.0p-53;
+}
+
+static void test_reference_kernel(hs_ctx *ctx)
+{
+    const size_t nh = 67, nt = 6000; /* 67: the range is split unevenly below */
+    const size_t np = HS_GR4J_NPAR;
+    double *par = malloc(nh * np * sizeof *par);
+    double *p = malloc(nt * nh * sizeof *p), *e = malloc(nt * nh * sizeof *e);
+    double *q = malloc(nt * nh * sizeof *q), *ae = malloc(nt * nh * sizeof *ae);
+    double *in = malloc(nt * nh * sizeof *in);
+    double *qr = malloc(nt * nh * sizeof *qr), *aer = malloc(nt * nh * sizeof *aer);
+    if (!par || !p || !e || !q || !ae || !in || !qr || !aer) {
+        HS_CHECK(0);
+        return;
+    }
+    for (size_t i = 0; i < nh; i++) {
+        /* Physical limits, beyond the calibration bounds: X4 up to 20 d (the whole UH), X2 of
+         * either sign (exchange limited by the stores), tiny and huge stores. */
+        par[i * np + HS_GR4J_X1] = i == 0 ? 0.01 : exp(log(0.5) + ref_rnd() * log(8000.0));
+        par[i * np + HS_GR4J_X2] = i == 1 ? 0.0 : -20.0 + 30.0 * ref_rnd();
+        par[i * np + HS_GR4J_X3] = i == 2 ? 0.01 : exp(log(0.5) + ref_rnd() * log(2000.0));
+        par[i * np + HS_GR4J_X4] = i == 3 ? 20.0 : i == 4 ? 0.5 : 0.5 + 19.5 * ref_rnd();
+    }
+    for (size_t t = 0; t < nt; t++)
+        for (size_t i = 0; i < nh; i++) {
+            const double u = ref_rnd();
+            p[t * nh + i] = u < 0.5 ? 0.0 : u < 0.97 ? 30.0 * ref_rnd() : 400.0 * ref_rnd();
+            e[t * nh + i] = u > 0.995 ? p[t * nh + i] : 8.0 * ref_rnd(); /* P == E sometimes */
+        }
+    hs_model *m = make_model(&hs_gr4j_ops, NULL, 0, nh, ctx);
+    if (!m) return;
+    HS_CHECK(hs_model_init(m, par, ctx) == HS_OK);
+    hs_forcing_view f = {nt, nh, hs_day_from_ymd(1990, 1, 1), p, NULL, e};
+    hs_flux_view o = {q, ae, in};
+    /* Uneven ranges, as the executor's chunks may be. */
+    HS_CHECK(hs_model_run(m, (hs_range){0, 30}, &f, &o, ctx) == HS_OK);
+    HS_CHECK(hs_model_run(m, (hs_range){30, 1}, &f, &o, ctx) == HS_OK);
+    HS_CHECK(hs_model_run(m, (hs_range){31, nh - 31}, &f, &o, ctx) == HS_OK);
+    for (size_t i = 0; i < nh; i++) {
+        const double *pi = par + i * np;
+        double uh1[HS_GR4J_NH], uh2[2 * HS_GR4J_NH];
+        hs_gr4j_uh_ordinates(pi[HS_GR4J_X4], uh1, uh2);
+        hs_gr4j_state st;
+        memset(&st, 0, sizeof st);
+        st.prod_mm = 0.3 * pi[HS_GR4J_X1];
+        st.rout_mm = 0.5 * pi[HS_GR4J_X3];
+        double exch = 0.0;
+        for (size_t t = 0; t < nt; t++) {
+            double ax;
+            qr[t * nh + i] = ref_step(&st, uh1, uh2, pi, p[t * nh + i], e[t * nh + i],
+                                      &aer[t * nh + i], &ax);
+            exch += ax;
+        }
+        hs_gr4j_state sm;
+        double exch_m;
+        HS_CHECK(hs_gr4j_get_state(m, i, ctx, &sm, &exch_m, NULL, NULL, NULL) == HS_OK);
+        HS_CHECK(memcmp(&sm, &st, sizeof st) == 0);
+        HS_CHECK(memcmp(&exch_m, &exch, sizeof exch) == 0);
+    }
+    HS_CHECK(memcmp(q, qr, nt * nh * sizeof *q) == 0);
+    HS_CHECK(memcmp(ae, aer, nt * nh * sizeof *ae) == 0);
+    HS_CHECK(memcmp(in, p, nt * nh * sizeof *in) == 0);
+    hs_model_destroy(&m);
+    free(par), free(p), free(e), free(q), free(ae), free(in), free(qr), free(aer);
+}
+
 int main(void)
 {
     hs_ctx *ctx = hs_ctx_create();
@@ -510,6 +671,7 @@ int main(void)
     test_identity(ctx);
     test_mass_balance(ctx);
     test_errors(ctx);
+    test_reference_kernel(ctx);
     hs_ctx_destroy(&ctx);
     HS_TEST_REPORT();
 }
