@@ -21,6 +21,7 @@
 #include "hs_mpi.h"
 #include "hs_report.h"
 #include "hs_sys.h"
+#include "hs_workspace.h"
 
 static void print_metrics(const char *label, hs_period p, const hs_period_metrics *m) {
     char a[11], b[11];
@@ -225,7 +226,14 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
         final_params = co.best_params;
     }
     /* the final run over the whole experiment period, spin-up included */
-    if (st == HS_OK) st = hs_experiment_simulate(e, final_params, e->view.n_time, ctx);
+    hs_workspace *final_ws = NULL;
+    if (st == HS_OK) st = hs_workspace_create(e, cs.hru_threads, NULL, ctx, &final_ws);
+    if (st == HS_OK) st = hs_workspace_simulate(final_ws, final_params, e->view.n_time, ctx);
+    if (st == HS_OK) {
+        memcpy(e->q_sim_m3s, hs_workspace_q_sim_m3s(final_ws), e->view.n_time * sizeof *e->q_sim_m3s);
+        memcpy(e->q_sim_mm, hs_workspace_q_sim_mm(final_ws), e->view.n_time * sizeof *e->q_sim_mm);
+        e->q_seg_m3s = hs_workspace_q_seg(final_ws); /* borrowed until final_ws goes */
+    }
     hs_run_summary sum;
     memset(&sum, 0, sizeof sum);
     sum.command = o->command == HS_CMD_CALIBRATE ? "calibrate" : "run";
@@ -262,6 +270,8 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
         printf("  outputs in %s (wall %.2f s)\n", e->out_dir, hs_wall_time() - t0);
     }
     hs_calib_output_free(&co);
+    e->q_seg_m3s = NULL;
+    hs_workspace_destroy(&final_ws);
     hs_experiment_destroy(&e);
     hs_config_destroy(&cfg);
     hs_free(opt_rows);

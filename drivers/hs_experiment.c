@@ -171,10 +171,37 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
     es.z_forcing_m = zf;
     es.z_hru_m = &e->z_hru_m;
     es.n_hru_out = 1;
-    if (st == HS_OK) st = hs_config_get_bool(cfg, "APPLY_LAPSE_RATE", ctx, &es.apply_lapse);
+    if (e->topo) {
+        /* a domain: lumped forcing is moved to each HRU's own elevation; forcing that is already
+         * per HRU (n_hru columns) is taken as it is */
+        es.n_hru_out = e->topo->n_hru;
+        if (raw->n_hru == e->topo->n_hru) {
+            es.apply_lapse = false;
+            es.z_hru_m = NULL;
+        } else if (raw->n_hru != 1) {
+            st = HS_FAIL(ctx, HS_ERR_FORMAT,
+                         "%s: the forcing has %zu series; the domain %s has %zu HRUs (give one "
+                         "series for the basin, or one per HRU)",
+                         e->forcing_path, raw->n_hru, e->domain_path, e->topo->n_hru);
+        } else if (!e->topo->elev_m) {
+            st = HS_FAIL(ctx, HS_ERR_FORMAT,
+                         "%s: no elev_mean variable to move the station forcing to each HRU",
+                         e->domain_path);
+        }
+        if (e->topo->elev_m) {
+            double zsum = 0;
+            for (size_t i = 0; i < e->topo->n_hru; i++)
+                zsum += e->topo->elev_m[i] * e->hru_weight[i];
+            e->z_hru_m = zsum; /* the basin's area-weighted mean elevation, for reports */
+        }
+    }
+    const bool per_hru_input = e->topo && raw->n_hru == e->topo->n_hru && raw->n_hru > 1;
+    if (st == HS_OK && !per_hru_input)
+        st = hs_config_get_bool(cfg, "APPLY_LAPSE_RATE", ctx, &es.apply_lapse);
     if (st == HS_OK) st = hs_config_get_double(cfg, "LAPSE_RATE", ctx, &es.lapse_rate_k_per_m);
-    if (st == HS_OK)
+    if (st == HS_OK && !per_hru_input)
         st = hs_config_get_double(cfg, "PRECIP_GRADIENT", ctx, &es.precip_gradient_per_100m);
+    if (st == HS_OK && e->topo && !per_hru_input) es.z_hru_m = e->topo->elev_m;
     if (st == HS_OK) st = hs_prep_to_hrus(ctx, raw, first, count, &es, &e->forcing);
     e->has_z_prepared = has_zf || has_zh;
     e->z_prepared_m = es.apply_lapse ? e->z_hru_m : zf;
@@ -188,11 +215,13 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
         HS_TRY(HS_ALLOC_ARRAY(ctx, f->pet_mm, f->n_time * f->n_hru, "PET"));
         for (size_t t = 0; t < f->n_time; t++) {
             int doy = hs_day_of_year(f->first_day + (hs_day)t);
-            for (size_t i = 0; i < f->n_hru; i++)
+            for (size_t i = 0; i < f->n_hru; i++) {
+                /* each HRU's own latitude when the domain gives it */
+                const double lat = (e->topo && e->topo->lat ? e->topo->lat[i] : lat_deg) * PI / 180.0;
                 f->pet_mm[t * f->n_hru + i] =
-                    pet_method == 2
-                        ? hs_pet_oudin(f->temp_c[t * f->n_hru + i], lat_deg * PI / 180.0, doy)
-                        : hs_pet_hamon(f->temp_c[t * f->n_hru + i], lat_deg * PI / 180.0, doy);
+                    pet_method == 2 ? hs_pet_oudin(f->temp_c[t * f->n_hru + i], lat, doy)
+                                    : hs_pet_hamon(f->temp_c[t * f->n_hru + i], lat, doy);
+            }
         }
         e->pet_source = pet_method == 2 ? "oudin" : "hamon";
     } else {
@@ -539,6 +568,89 @@ static hs_status setup_model(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx
     return st;
 }
 
+/* DOMAIN_FILE (or the `domain` command's output for a non-lumped DOMAIN_DISCRETIZATION): HRU
+ * areas, elevations, positions and the river network. A lumped basin needs none. */
+static hs_status read_domain(hs_experiment *e, const hs_config *cfg, const char *out_root,
+                             hs_ctx *ctx) {
+    int disc = 0;
+    HS_TRY(hs_config_get_enum(cfg, "DOMAIN_DISCRETIZATION", ctx, &disc, NULL));
+    const bool has_file = hs_config_has(cfg, "DOMAIN_FILE");
+    /* a lumped basin with a DEM: the `domain` command's lumped domain (delineated area and
+     * elevation) when it has been built, else BASIN_AREA_KM2 and HRU_ELEVATION */
+    const bool built_lumped = disc == 0 && !has_file && hs_config_has(cfg, "DEM_PATH");
+    if (disc == 0 && !has_file && !built_lumped) return HS_OK;
+    if (has_file) {
+        HS_TRY(hs_config_get_path(cfg, "DOMAIN_FILE", ctx, e->domain_path, sizeof e->domain_path));
+    } else {
+        int n = snprintf(e->domain_path, sizeof e->domain_path, "%s/%s/domain/domain.nc", out_root,
+                         e->domain_name);
+        if (n < 0 || (size_t)n >= sizeof e->domain_path)
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "OUTPUT_DIR: path too long");
+    }
+    if (built_lumped && !hs_io_is_file(e->domain_path)) {
+        e->domain_path[0] = '\0';
+        return HS_OK;
+    }
+    if (!hs_io_is_file(e->domain_path))
+        return HS_FAIL(ctx, HS_ERR_CONFIG,
+                       "%s: the domain file %s does not exist; build it first with `hydroscale "
+                       "domain %s`",
+                       hs_config_origin(cfg, has_file ? "DOMAIN_FILE" : "DOMAIN_DISCRETIZATION"),
+                       e->domain_path, hs_config_path(cfg));
+    HS_TRY(hs_topology_read(ctx, e->domain_path, &e->topo));
+    const hs_topology *t = e->topo;
+    double total = 0;
+    for (size_t i = 0; i < t->n_hru; i++) total += t->area_m2[i];
+    if (!(total > 0))
+        return HS_FAIL(ctx, HS_ERR_FORMAT, "%s: the HRU areas add up to %g m2", e->domain_path,
+                       total);
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->hru_weight, t->n_hru, "HRU weights"));
+    for (size_t i = 0; i < t->n_hru; i++) e->hru_weight[i] = t->area_m2[i] / total;
+    e->area_km2 = total / 1e6;
+    e->n_gru = t->n_gru ? t->n_gru : 1;
+    e->n_seg = t->n_seg;
+    if (hs_config_has(cfg, "BASIN_AREA_KM2"))
+        hs_log(ctx, HS_LOG_INFO, "BASIN_AREA_KM2 ignored: the domain %s gives %.1f km2",
+               e->domain_path, e->area_km2);
+    return HS_OK;
+}
+
+/* ROUTING_MODEL over the domain's network: IRF by default when the domain has more than one
+ * segment (docs-interface.md §2), none for a lumped basin. */
+static hs_status setup_routing(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx) {
+    int routing = 0;
+    HS_TRY(hs_config_get_enum(cfg, "ROUTING_MODEL", ctx, &routing, NULL));
+    if (!hs_config_has(cfg, "ROUTING_MODEL") && e->topo && e->topo->n_seg > 1) routing = 1;
+    if (routing == 0) return HS_OK;
+    if (!e->topo)
+        return HS_FAIL(ctx, HS_ERR_CONFIG,
+                       "%s: ROUTING_MODEL routes over a river network, which a lumped basin "
+                       "without DOMAIN_FILE has not; use none, or build a domain",
+                       hs_config_origin(cfg, "ROUTING_MODEL"));
+    const hs_topology *t = e->topo;
+    const hs_network_desc d = {t->n_seg, t->seg_id, t->down_seg_id, t->length_m, t->slope,
+                               t->n_hru, t->hru_id, t->hru_seg_id, t->area_m2, 0,
+                               e->domain_path};
+    HS_TRY(hs_network_create(&d, ctx, &e->net));
+    e->route_scheme = routing == 1 ? HS_ROUTE_IRF : HS_ROUTE_KWT;
+    hs_route_params_default(&e->route_params);
+    e->outlet_seg = hs_network_outlet(e->net);
+    long reach = 0;
+    HS_TRY(hs_config_get_int(cfg, "SIM_REACH_ID", ctx, &reach));
+    if (reach > 0) {
+        size_t k = hs_network_find_seg(e->net, (int64_t)reach);
+        if (k >= hs_network_n_seg(e->net))
+            return HS_FAIL(ctx, HS_ERR_CONFIG, "%s: SIM_REACH_ID %ld is no segment of %s",
+                           hs_config_origin(cfg, "SIM_REACH_ID"), reach, e->domain_path);
+        e->outlet_seg = k;
+    }
+    /* a router is created once here to validate the parameters before any run */
+    hs_route *probe = NULL;
+    HS_TRY(hs_route_create(e->net, e->route_scheme, &e->route_params, 86400.0, ctx, &probe));
+    hs_route_destroy(&probe);
+    return HS_OK;
+}
+
 hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_override,
                                const char *params_path, bool need_obs, hs_ctx *ctx,
                                hs_experiment **out) {
@@ -556,28 +668,16 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
         if (n < 0 || (size_t)n >= sizeof e->out_dir)
             st = HS_FAIL(ctx, HS_ERR_CONFIG, "OUTPUT_DIR: path too long");
     }
-    int disc = 0;
-    if (st == HS_OK) st = hs_config_get_enum(cfg, "DOMAIN_DISCRETIZATION", ctx, &disc, NULL);
-    if (st == HS_OK && (disc != 0 || hs_config_has(cfg, "DOMAIN_FILE")))
-        st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                     "%s: only lumped domains without DOMAIN_FILE are supported in this version "
-                     "(domains from a DEM come with `hydroscale domain`)",
-                     hs_config_origin(cfg, hs_config_has(cfg, "DOMAIN_FILE")
-                                               ? "DOMAIN_FILE"
-                                               : "DOMAIN_DISCRETIZATION"));
-    int routing = 0, backend = 0;
-    if (st == HS_OK) st = hs_config_get_enum(cfg, "ROUTING_MODEL", ctx, &routing, NULL);
-    if (st == HS_OK && routing != 0)
-        st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                     "%s: ROUTING_MODEL routes over a river network, which a lumped domain has "
-                     "not; use none (routing of distributed domains comes with DOMAIN_FILE)",
-                     hs_config_origin(cfg, "ROUTING_MODEL"));
+    if (st == HS_OK) st = read_domain(e, cfg, out_root, ctx);
+    int backend = 0;
+    if (st == HS_OK) st = setup_routing(e, cfg, ctx);
     if (st == HS_OK) st = hs_config_get_enum(cfg, "MODEL_BACKEND", ctx, &backend, NULL);
     if (st == HS_OK && backend >= 2)
         st = HS_FAIL(ctx, HS_ERR_CONFIG,
                      "%s: MODEL_BACKEND %s is not available in this build; use auto or scalar",
                      hs_config_origin(cfg, "MODEL_BACKEND"), backend == 2 ? "batched" : "gpu");
-    if (st == HS_OK) st = hs_config_get_double(cfg, "BASIN_AREA_KM2", ctx, &e->area_km2);
+    if (st == HS_OK && !e->topo)
+        st = hs_config_get_double(cfg, "BASIN_AREA_KM2", ctx, &e->area_km2);
     if (st == HS_OK) st = prepare_forcing(e, cfg, ctx);
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
     if (st == HS_OK) st = setup_model(e, cfg, ctx);
@@ -608,6 +708,9 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
 void hs_experiment_destroy(hs_experiment **ep) {
     if (!ep || !*ep) return;
     hs_experiment *e = *ep;
+    hs_network_destroy(&e->net);
+    hs_topology_destroy(&e->topo);
+    hs_free(e->hru_weight);
     hs_forcing_destroy(&e->forcing);
     hs_model_destroy(&e->model);
     hs_free(e->q_obs_m3s);

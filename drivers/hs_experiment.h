@@ -13,7 +13,10 @@
 #include "hs_ctx.h"
 #include "hs_forcing.h"
 #include "hs_metrics.h"
+#include "hs_mizu.h"
 #include "hs_model.h"
+#include "hs_network.h"
+#include "hs_route.h"
 #include "hs_time.h"
 
 typedef struct hs_experiment {
@@ -37,6 +40,18 @@ typedef struct hs_experiment {
     double area_km2;
     double z_forcing_m, z_hru_m;
     const char *pet_source; /* "forcing", "oudin" or "hamon" (Hamon 1961 as Raven PET_HAMON) */
+
+    /* domain (DOMAIN_FILE, written by `hydroscale domain`); topo == NULL for a lumped basin
+     * described by BASIN_AREA_KM2 and HRU_ELEVATION alone */
+    char domain_path[4096];
+    hs_topology *topo;
+    size_t n_gru, n_seg;
+    double *hru_weight;     /* [n_hru] area fractions of the outlet sum (unrouted), sum 1 */
+    /* routing (ROUTING_MODEL): net == NULL when unrouted */
+    hs_network *net;
+    hs_route_scheme route_scheme;
+    hs_route_params route_params;
+    size_t outlet_seg;      /* network index of SIM_REACH_ID (default: the outlet) */
 
     /* observed discharge over the experiment (NaN = missing), m3 s-1 */
     double *q_obs_m3s;
@@ -72,6 +87,7 @@ typedef struct hs_experiment {
     double *q_sim_mm;  /* [n_time] basin */
     double *q_sim_m3s; /* [n_time] */
     double mm_to_m3s;  /* area_km2 / 86.4 */
+    const double *q_seg_m3s; /* [n_time][n_seg] of the final run when routed (borrowed), or NULL */
 } hs_experiment;
 
 /** Resolves the config into an experiment (reads forcing and observations, prepares the forcing,

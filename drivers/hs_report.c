@@ -27,14 +27,22 @@ hs_status hs_report_streamflow(const hs_experiment *e, hs_ctx *ctx) {
     double *q_obs_mm = NULL;
     HS_TRY(HS_ALLOC_ARRAY(ctx, q_obs_mm, n, "observed discharge"));
     for (size_t t = 0; t < n; t++) q_obs_mm[t] = e->q_obs_m3s[t] / e->mm_to_m3s;
-    hs_streamflow q = {e->experiment.start, n, e->q_sim_m3s, e->q_obs_m3s, e->q_sim_mm, q_obs_mm,
-                       e->area_km2, e->domain_name, e->ops->name, e->experiment_id};
+    long long *seg_ids = NULL;
+    size_t n_seg = e->net && e->q_seg_m3s ? hs_network_n_seg(e->net) : 0;
+    if (n_seg > 0) {
+        HS_TRY(HS_ALLOC_ARRAY(ctx, seg_ids, n_seg, "segment ids"));
+        for (size_t k = 0; k < n_seg; k++) seg_ids[k] = (long long)hs_network_seg_id(e->net, k);
+    }
+    hs_streamflow q = {e->experiment.start, n,        e->q_sim_m3s,   e->q_obs_m3s,
+                       e->q_sim_mm,         q_obs_mm, e->area_km2,    e->domain_name,
+                       e->ops->name,        e->experiment_id, n_seg, seg_ids, e->q_seg_m3s};
     char path[4200];
     hs_status st = out_path(ctx, e, "run/streamflow.nc", path, sizeof path);
     if (st == HS_OK) st = hs_streamflow_write_nc(ctx, path, &q);
     if (st == HS_OK) st = out_path(ctx, e, "run/streamflow.csv", path, sizeof path);
     if (st == HS_OK) st = hs_streamflow_write_csv(ctx, path, &q);
     hs_free(q_obs_mm);
+    hs_free(seg_ids);
     return st;
 }
 
@@ -194,10 +202,12 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
     cJSON *mem = cJSON_AddObjectToObject(root, "memory");
     add_num(mem, "peak_rss_mb", s->peak_rss_mb);
     cJSON *dom = cJSON_AddObjectToObject(root, "domain");
-    cJSON_AddStringToObject(dom, "discretization", "lumped");
-    add_num(dom, "n_gru", 1);
+    cJSON_AddStringToObject(dom, "discretization", e->topo ? "domain_file" : "lumped");
+    if (e->topo) cJSON_AddStringToObject(dom, "file", e->domain_path);
+    add_num(dom, "n_gru", e->topo ? (double)e->n_gru : 1.0);
     add_num(dom, "n_hru", (double)e->n_hru);
-    add_num(dom, "n_seg", 0);
+    add_num(dom, "n_seg", e->topo ? (double)e->n_seg : 0.0);
+    cJSON_AddStringToObject(dom, "routing", e->net ? hs_route_scheme_name(e->route_scheme) : "none");
     add_num(dom, "area_km2", e->area_km2);
     cJSON *forc = cJSON_AddObjectToObject(root, "forcing");
     cJSON_AddStringToObject(forc, "file", e->forcing_path);

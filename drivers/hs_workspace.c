@@ -28,6 +28,11 @@ struct hs_workspace {
     hs_eval_delay delay;
     /* the view of the current run, for the chunk callback */
     hs_forcing_view run_view;
+    /* routing (NULL when the experiment is unrouted): a router of its own over the shared
+     * network, runoff converted to m/s, discharge of every segment */
+    hs_route *router;
+    double *runoff_ms; /* [n_time][n_hru] */
+    double *q_seg;     /* [n_time][n_seg] */
 };
 
 hs_status hs_eval_delay_parse(const char *text, uint64_t seed, hs_ctx *ctx, hs_eval_delay *out) {
@@ -79,6 +84,14 @@ hs_status hs_workspace_create(const hs_experiment *e, int hru_threads, const hs_
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->q_sim_mm, nt, "simulated discharge");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->q_sim_m3s, nt, "simulated discharge");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->tctx, (size_t)ws->hru_threads, "contexts");
+    if (st == HS_OK && e->net) {
+        hs_route_params rp = e->route_params;
+        rp.n_threads = ws->hru_threads; /* sub-trees share the HRU threads of the evaluation */
+        st = hs_route_create(e->net, e->route_scheme, &rp, 86400.0, ctx, &ws->router);
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->runoff_ms, nt * e->n_hru, "runoff (m/s)");
+        if (st == HS_OK)
+            st = HS_ALLOC_ARRAY(ctx, ws->q_seg, nt * hs_network_n_seg(e->net), "segment discharge");
+    }
     for (int t = 1; st == HS_OK && t < ws->hru_threads; t++) {
         ws->tctx[t] = hs_ctx_clone(ctx);
         if (!ws->tctx[t]) st = HS_FAIL(ctx, HS_ERR_NOMEM, "cannot allocate a thread context");
@@ -102,6 +115,9 @@ void hs_workspace_destroy(hs_workspace **wsp) {
     if (!wsp || !*wsp) return;
     hs_workspace *ws = *wsp;
     hs_model_destroy(&ws->model);
+    hs_route_destroy(&ws->router);
+    hs_free(ws->runoff_ms);
+    hs_free(ws->q_seg);
     if (ws->tctx)
         for (int t = 1; t < ws->hru_threads; t++) hs_ctx_destroy(&ws->tctx[t]);
     hs_free(ws->tctx);
@@ -135,15 +151,26 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
     ws->run_view.n_time = n_steps;
     ws->tctx[0] = ctx;
     HS_TRY(hs_exec_chunks(ws->n_chunks, ws->hru_threads, false, run_chunk, ws, ws->tctx));
-    /* outlet flow: HRUs summed in index order whatever the threads (equal areas until domains
-     * bring HRU areas, #5) */
-    const double w = 1.0 / (double)nh;
+    if (ws->router) {
+        /* mm per daily step -> m/s for the router; the outlet (or SIM_REACH_ID) is compared */
+        const size_t ns = hs_network_n_seg(e->net);
+        for (size_t k = 0; k < n_steps * nh; k++) ws->runoff_ms[k] = ws->runoff_mm[k] / 86.4e6;
+        hs_route_init(ws->router);
+        HS_TRY(hs_route_run(ws->router, n_steps, ws->runoff_ms, ws->q_seg, ctx));
+        for (size_t t = 0; t < n_steps; t++) {
+            ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];
+            ws->q_sim_mm[t] = ws->q_sim_m3s[t] / e->mm_to_m3s;
+        }
+        return HS_OK;
+    }
+    /* unrouted: the area-weighted sum of the HRUs, in index order whatever the threads */
     for (size_t t = 0; t < n_steps; t++) {
         const double *row = ws->runoff_mm + t * nh;
         double q = row[0];
         if (nh > 1) {
             q = 0.0;
-            for (size_t i = 0; i < nh; i++) q += w * row[i];
+            for (size_t i = 0; i < nh; i++)
+                q += (e->hru_weight ? e->hru_weight[i] : 1.0 / (double)nh) * row[i];
         }
         ws->q_sim_mm[t] = q;
         ws->q_sim_m3s[t] = q * e->mm_to_m3s;
@@ -153,6 +180,7 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
 
 const double *hs_workspace_q_sim_m3s(const hs_workspace *ws) { return ws->q_sim_m3s; }
 const double *hs_workspace_q_sim_mm(const hs_workspace *ws) { return ws->q_sim_mm; }
+const double *hs_workspace_q_seg(const hs_workspace *ws) { return ws->q_seg; }
 
 static void spin_for(double seconds) {
     if (seconds <= 0) return;

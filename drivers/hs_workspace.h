@@ -55,5 +55,8 @@ HS_NODISCARD hs_status hs_workspace_simulate(hs_workspace *ws, const double *par
                                              size_t n_steps, hs_ctx *ctx);
 const double *hs_workspace_q_sim_m3s(const hs_workspace *ws);
 const double *hs_workspace_q_sim_mm(const hs_workspace *ws);
+/** Routed runs: discharge of every segment [n_steps][n_seg] (network order), m3 s-1; NULL when
+ *  the experiment is unrouted. */
+const double *hs_workspace_q_seg(const hs_workspace *ws);
 
 #endif /* HS_DRIVERS_WORKSPACE_H */

@@ -127,6 +127,9 @@ void hs_topology_destroy(hs_topology **t) {
     hs_free((*t)->hru_id);
     hs_free((*t)->hru_seg_id);
     hs_free((*t)->area_m2);
+    hs_free((*t)->elev_m);
+    hs_free((*t)->lat);
+    hs_free((*t)->lon);
     hs_free(*t);
     *t = NULL;
 }
@@ -154,6 +157,16 @@ static hs_status topology_body(hs_ctx *ctx, const char *path, int ncid, hs_topol
         for (size_t h = 0; h < nh; h++) t->hru_id[h] = (int64_t)h + 1;
     HS_TRY(read_1d(ctx, path, ncid, "hruSegId", hru_dim, "hruId", nh, t->hru_seg_id, NULL));
     HS_TRY(read_1d(ctx, path, ncid, "area", hru_dim, "hruId", nh, NULL, t->area_m2));
+    /* a hydroscale domain file also describes the HRUs: read what is there */
+    static const char *const opt[3] = {"elev_mean", "lat", "lon"};
+    double **dst[3] = {&t->elev_m, &t->lat, &t->lon};
+    for (int k = 0; k < 3; k++) {
+        if (nc_inq_varid(ncid, opt[k], &v) != NC_NOERR) continue;
+        HS_TRY(HS_ALLOC_ARRAY(ctx, *dst[k], nh, opt[k]));
+        HS_TRY(read_1d(ctx, path, ncid, opt[k], hru_dim, "hruId", nh, NULL, *dst[k]));
+    }
+    int gdim;
+    if (nc_inq_dimid(ncid, "gru", &gdim) == NC_NOERR) nc_inq_dimlen(ncid, gdim, &t->n_gru);
     return HS_OK;
 }
 

@@ -36,6 +36,10 @@ typedef struct hs_topology {
     double *length_m, *slope;      /* [n_seg] */
     int64_t *hru_id, *hru_seg_id;  /* [n_hru] */
     double *area_m2;               /* [n_hru] */
+    /* optional HRU attributes of a hydroscale domain file (NULL when the file has none) */
+    double *elev_m;                /* elev_mean [n_hru], m */
+    double *lat, *lon;             /* [n_hru], degrees */
+    size_t n_gru;                  /* size of the `gru` dimension, 0 when absent */
 } hs_topology;
 
 /** Reads a mizuRoute topology (or a hydroscale domain file, same names). Free with

@@ -120,7 +120,24 @@ static hs_status write_nc_body(const nc_writer *w, const hs_streamflow *q, doubl
     HS_TRY(put_text(w, NC_GLOBAL, "experiment_id", q->experiment_id));
     NC_TRY(w, NULL, nc_put_att_double(ncid, NC_GLOBAL, "basin_area_km2", NC_DOUBLE, 1, &q->area_km2),
            "write attribute 'basin_area_km2'");
+    int d_seg = -1, v_segid = -1, v_qseg = -1;
+    if (q->n_seg > 0) {
+        /* docs-interface.md §3: q_seg(time, seg) with segId(seg), mizuRoute's names */
+        NC_TRY(w, NULL, nc_def_dim(ncid, "seg", q->n_seg, &d_seg), "define dimension 'seg'");
+        NC_TRY(w, "segId", nc_def_var(ncid, "segId", NC_INT64, 1, &d_seg, &v_segid), "define");
+        HS_TRY(put_text(w, v_segid, "long_name", "river segment id (mizuRoute segId)"));
+        int dims[2] = {dim, d_seg};
+        NC_TRY(w, "q_seg", nc_def_var(ncid, "q_seg", NC_DOUBLE, 2, dims, &v_qseg), "define");
+        HS_TRY(put_text(w, v_qseg, "long_name", "routed discharge of each river segment"));
+        HS_TRY(put_text(w, v_qseg, "standard_name", "water_volume_transport_in_river_channel"));
+        HS_TRY(put_text(w, v_qseg, "units", "m3 s-1"));
+    }
     NC_TRY(w, NULL, nc_enddef(ncid), "end of definitions");
+    if (q->n_seg > 0) {
+        NC_TRY(w, "segId", nc_put_var_longlong(ncid, v_segid, q->seg_id), "write");
+        NC_TRY(w, "q_seg", nc_put_var_double(ncid, v_qseg, q->q_seg_m3s), "write");
+        hs_io_count_write(w->ctx, (uint64_t)(q->n_seg * (n + 1) * sizeof(double)), 2);
+    }
 
     for (size_t i = 0; i < n; i++) buf[i] = (double)(q->first_day + (hs_day)i);
     NC_TRY(w, "time", nc_put_var_double(ncid, v_time, buf), "write");

@@ -22,6 +22,10 @@ typedef struct hs_streamflow {
     const char *domain_name; /* global attributes */
     const char *model_name;
     const char *experiment_id;
+    /* routed runs: discharge of every segment (optional; n_seg = 0 for none) */
+    size_t n_seg;
+    const long long *seg_id; /* [n_seg] */
+    const double *q_seg_m3s; /* [n_time][n_seg] */
 } hs_streamflow;
 
 HS_NODISCARD HS_API hs_status hs_streamflow_write_nc(hs_ctx *ctx, const char *path,

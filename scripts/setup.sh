@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 packages=(cmake gcc make pkg-config libc6-dev libyaml-dev libcjson-dev libnetcdf-dev libhdf5-dev
           libgdal-dev libproj-dev gnuplot-nox python3 python3-xarray python3-netcdf4
-          libopenmpi-dev openmpi-bin)
+          libopenmpi-dev openmpi-bin gdal-bin)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -40,7 +40,7 @@ static hs_streamflow make_q(series *s, double area_km2) {
         s->obs_mm[i] = s->obs[i] * 86.4 / area_km2;
     }
     hs_streamflow q = {hs_day_from_ymd(2000, 1, 1), N, s->sim, s->obs, s->sim_mm, s->obs_mm,
-                       area_km2, "bow_lumped", "HBV", "run_1"};
+                       area_km2, "bow_lumped", "HBV", "run_1", 0, NULL, NULL};
     return q;
 }
 
