@@ -98,8 +98,13 @@ static void request_stop(int sig) {
 static hs_status run_info(const hs_config *cfg, hs_experiment *e, const hs_calib_setup *cs) {
     char a[11], b[11];
     printf("config           %s\n", hs_config_path(cfg));
-    printf("domain           %s (lumped, 1 GRU, %zu HRU, %.1f km2)\n", e->domain_name, e->n_hru,
-           e->area_km2);
+    if (e->topo)
+        printf("domain           %s (%s: %zu GRU, %zu HRU, %zu segments, %.1f km2; routing %s)\n",
+               e->domain_name, e->domain_path, e->n_gru, e->n_hru, e->n_seg, e->area_km2,
+               e->net ? hs_route_scheme_name(e->route_scheme) : "none (area-weighted sum)");
+    else
+        printf("domain           %s (lumped, 1 GRU, %zu HRU, %.1f km2)\n", e->domain_name,
+               e->n_hru, e->area_km2);
     printf("forcing          %s (%zu days from %s, PET: %s)\n", e->forcing_path, e->view.n_time,
            hs_day_format(e->experiment.start, a), e->pet_source);
     printf("elevation        forcing %.0f m -> HRU %.0f m\n", e->z_forcing_m, e->z_hru_m);

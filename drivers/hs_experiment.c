@@ -651,6 +651,42 @@ static hs_status setup_routing(hs_experiment *e, const hs_config *cfg, hs_ctx *c
     return HS_OK;
 }
 
+/* Routing parameters join the calibration like the model's (mizuRoute names and the usual
+ * bounds of docs-models.md §6.5): the channel's (IRF celerity and diffusivity, or KWT Manning's n
+ * and width scale) and the hillslope gamma's shape and scale. */
+static hs_status extend_params_with_routing(hs_experiment *e, hs_ctx *ctx) {
+    e->model_ops = e->ops;
+    e->n_model_params = e->ops->n_params;
+    if (!e->net) return HS_OK;
+    static const hs_param_info irf[2] = {
+        {"velo", "m s-1", 0.1, 5.0, 1.0, true, "IRF wave celerity (mizuRoute velo)"},
+        {"diff", "m2 s-1", 100.0, 5000.0, 1000.0, false, "IRF diffusivity (mizuRoute diff)"}};
+    static const hs_param_info kwt[2] = {
+        {"mann_n", "-", 0.01, 0.1, 0.025, true, "KWT Manning's roughness (mizuRoute mann_n)"},
+        {"wscale", "-", 0.0001, 0.01, 0.001, false, "KWT channel width scale (mizuRoute wscale)"}};
+    static const hs_param_info hill[2] = {
+        {"fshape", "-", 1.0, 5.0, 2.5, false, "hillslope gamma shape (mizuRoute fshape)"},
+        {"tscale", "s", 3600.0, 432000.0, 86400.0, true, "hillslope gamma scale (mizuRoute tscale)"}};
+    const size_t nm = e->n_model_params;
+    HS_TRY(HS_ALLOC_ARRAY(ctx, e->param_table, nm + 4, "parameter table"));
+    memcpy(e->param_table, e->model_ops->params, nm * sizeof *e->param_table);
+    const hs_param_info *ch = e->route_scheme == HS_ROUTE_IRF ? irf : kwt;
+    e->param_table[nm] = ch[0];
+    e->param_table[nm + 1] = ch[1];
+    e->param_table[nm + 2] = hill[0];
+    e->param_table[nm + 3] = hill[1];
+    for (size_t k = 0; k < nm; k++)
+        for (int q = 0; q < 4; q++)
+            if (strcasecmp(e->param_table[k].name, e->param_table[nm + (size_t)q].name) == 0)
+                return HS_FAIL(ctx, HS_ERR_INTERNAL, "model %s has a parameter named like a "
+                               "routing parameter (%s)", e->model_ops->name, e->param_table[k].name);
+    e->ops_ext = *e->model_ops;
+    e->ops_ext.params = e->param_table;
+    e->ops_ext.n_params = nm + 4;
+    e->ops = &e->ops_ext;
+    return HS_OK;
+}
+
 hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_override,
                                const char *params_path, bool need_obs, hs_ctx *ctx,
                                hs_experiment **out) {
@@ -681,6 +717,7 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
     if (st == HS_OK) st = prepare_forcing(e, cfg, ctx);
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
     if (st == HS_OK) st = setup_model(e, cfg, ctx);
+    if (st == HS_OK) st = extend_params_with_routing(e, ctx);
     if (st == HS_OK) st = setup_parameters(e, cfg, params_path, ctx);
     int metric = 0;
     if (st == HS_OK) st = hs_config_get_enum(cfg, "OPTIMIZATION_METRIC", ctx, &metric, NULL);
@@ -720,6 +757,7 @@ void hs_experiment_destroy(hs_experiment **ep) {
     hs_free(e->model_opt_texts);
     hs_free(e->params);
     hs_free(e->params_hru);
+    hs_free(e->param_table);
     hs_free(e->cal_index);
     hs_free(e->lower);
     hs_free(e->upper);
@@ -731,24 +769,19 @@ void hs_experiment_destroy(hs_experiment **ep) {
     *ep = NULL;
 }
 
-hs_status hs_experiment_simulate(hs_experiment *e, const double *params, size_t n_steps,
-                                 hs_ctx *ctx) {
-    size_t np = e->ops->n_params;
-    for (size_t i = 0; i < e->n_hru; i++)
-        memcpy(e->params_hru + i * np, params, np * sizeof *params);
-    HS_TRY(hs_model_init(e->model, e->params_hru, ctx));
-    hs_forcing_view v = e->view;
-    v.n_time = n_steps;
-    hs_flux_view flux = {e->runoff_mm, NULL, NULL};
-    hs_range all = {0, e->n_hru};
-    HS_TRY(hs_model_run(e->model, all, &v, &flux, ctx));
-    /* lumped: one HRU covering the basin (area-weighted sums come with domains, #5) */
-    for (size_t t = 0; t < n_steps; t++) {
-        double q = e->runoff_mm[t * e->n_hru];
-        e->q_sim_mm[t] = q;
-        e->q_sim_m3s[t] = q * e->mm_to_m3s;
+void hs_experiment_route_params(const hs_experiment *e, const double *params,
+                                hs_route_params *out) {
+    *out = e->route_params;
+    const double *r = params + e->n_model_params;
+    if (e->route_scheme == HS_ROUTE_IRF) {
+        out->velo_ms = r[0];
+        out->diff_m2s = r[1];
+    } else {
+        out->mann_n = r[0];
+        out->wscale = r[1];
     }
-    return HS_OK;
+    out->fshape = r[2];
+    out->tscale_s = r[3];
 }
 
 void hs_experiment_metrics(const hs_experiment *e, hs_period p, hs_period_metrics *m) {

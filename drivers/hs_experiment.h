@@ -57,8 +57,14 @@ typedef struct hs_experiment {
     double *q_obs_m3s;
     bool has_obs;
 
-    /* model */
+    /* model. `ops` is the parameter table every calibration and report uses: the model's own
+     * (model_ops), or, for a routed domain, a copy whose table appends the routing parameters
+     * (ops_ext over param_table); the model itself is always created from model_ops. */
     const hs_model_ops *ops;
+    const hs_model_ops *model_ops;
+    hs_model_ops ops_ext;
+    hs_param_info *param_table;
+    size_t n_model_params;
     hs_model *model;
     hs_model_option *model_opts;
     char *model_opt_text; /* owned text of list-valued options (model_opts points into it) */
@@ -97,10 +103,10 @@ HS_NODISCARD hs_status hs_experiment_create(const hs_config *cfg, const char *ou
                                             hs_experiment **out);
 void hs_experiment_destroy(hs_experiment **e);
 
-/** Runs the model with the full parameter vector `params` over steps [0, n_steps), filling
- *  q_sim_mm and q_sim_m3s for those steps. */
-HS_NODISCARD hs_status hs_experiment_simulate(hs_experiment *e, const double *params,
-                                              size_t n_steps, hs_ctx *ctx);
+/** Routing parameters of a full parameter vector (routed experiments; the model's own
+ *  parameters come first, then velo, diff / mann_n, wscale, then fshape, tscale). */
+void hs_experiment_route_params(const hs_experiment *e, const double *params,
+                                hs_route_params *out);
 
 /** Index of `day` in the experiment (0-based step). */
 static inline size_t hs_experiment_step(const hs_experiment *e, hs_day day) {

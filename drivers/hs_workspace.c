@@ -31,6 +31,7 @@ struct hs_workspace {
     /* routing (NULL when the experiment is unrouted): a router of its own over the shared
      * network, runoff converted to m/s, discharge of every segment */
     hs_route *router;
+    hs_route_params route_params; /* those the router was built with */
     double *runoff_ms; /* [n_time][n_hru] */
     double *q_seg;     /* [n_time][n_seg] */
 };
@@ -76,7 +77,7 @@ hs_status hs_workspace_create(const hs_experiment *e, int hru_threads, const hs_
     ws->hru_threads = hru_threads < 1 ? 1 : hru_threads;
     if (delay) ws->delay = *delay;
     const size_t np = e->ops->n_params, nt = e->view.n_time;
-    hs_status st = hs_model_create(e->ops, e->model_opts, e->n_model_opts, e->n_hru, ctx,
+    hs_status st = hs_model_create(e->model_ops, e->model_opts, e->n_model_opts, e->n_hru, ctx,
                                    &ws->model);
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->params_full, np, "parameters");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->params_hru, np * e->n_hru, "parameters");
@@ -85,8 +86,10 @@ hs_status hs_workspace_create(const hs_experiment *e, int hru_threads, const hs_
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->q_sim_m3s, nt, "simulated discharge");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->tctx, (size_t)ws->hru_threads, "contexts");
     if (st == HS_OK && e->net) {
-        hs_route_params rp = e->route_params;
+        hs_route_params rp;
+        hs_experiment_route_params(e, e->params, &rp);
         rp.n_threads = ws->hru_threads; /* sub-trees share the HRU threads of the evaluation */
+        ws->route_params = rp;
         st = hs_route_create(e->net, e->route_scheme, &rp, 86400.0, ctx, &ws->router);
         if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->runoff_ms, nt * e->n_hru, "runoff (m/s)");
         if (st == HS_OK)
@@ -144,9 +147,26 @@ static hs_status run_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
 hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n_steps,
                                 hs_ctx *ctx) {
     const hs_experiment *e = ws->e;
-    const size_t np = e->ops->n_params, nh = e->n_hru;
+    const size_t np = e->n_model_params, nh = e->n_hru;
     for (size_t i = 0; i < nh; i++) memcpy(ws->params_hru + i * np, params, np * sizeof *params);
     HS_TRY(hs_model_init(ws->model, ws->params_hru, ctx));
+    if (ws->router) {
+        /* new routing parameters rebuild the unit hydrographs (the only allocation of an
+         * evaluation, and only when DDS moved a routing parameter) */
+        hs_route_params rp;
+        hs_experiment_route_params(e, params, &rp);
+        rp.n_threads = ws->route_params.n_threads;
+        const hs_route_params *cur = &ws->route_params;
+        if (rp.velo_ms != cur->velo_ms || rp.diff_m2s != cur->diff_m2s ||
+            rp.mann_n != cur->mann_n || rp.wscale != cur->wscale || rp.fshape != cur->fshape ||
+            rp.tscale_s != cur->tscale_s) {
+            hs_route *fresh = NULL;
+            HS_TRY(hs_route_create(e->net, e->route_scheme, &rp, 86400.0, ctx, &fresh));
+            hs_route_destroy(&ws->router);
+            ws->router = fresh;
+            ws->route_params = rp;
+        }
+    }
     ws->run_view = e->view;
     ws->run_view.n_time = n_steps;
     ws->tctx[0] = ctx;
