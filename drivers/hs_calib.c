@@ -1332,6 +1332,12 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     double busy = 0;
     for (int k = 0; k <= n_busy; k++) busy += g.busy[k];
     res->eval_s = busy;
+    for (int k = 0; k < g.n_local; k++) {
+        double ms = 0, rs = 0;
+        if (g.ws[k]) hs_workspace_times(g.ws[k], &ms, &rs);
+        res->model_s += ms;
+        res->route_s += rs;
+    }
     res->serial_s = g.serial_s - g.ckpt_s;
     res->checkpoint_s = g.ckpt_s;
     res->workers = s->workers;

@@ -168,6 +168,12 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
          * update, bookkeeping), timed on its own */
         add_num(timing, "serial_s", c->serial_s);
         add_num(timing, "checkpoint_s", c->checkpoint_s);
+        /* measured in the workers of this process (not in forked processes or other ranks) */
+        if (c->model_s + c->route_s > 0) {
+            add_num(timing, "model_s", c->model_s);
+            add_num(timing, "routing_s", c->route_s);
+            add_num(timing, "routing_share", c->route_s / (c->model_s + c->route_s));
+        }
         add_num(timing, "serial_fraction", c->wall_s > 0 ? c->serial_s / c->wall_s : 0.0);
     }
     cJSON *exec = cJSON_AddObjectToObject(root, "execution");

@@ -27,6 +27,7 @@ typedef struct hs_calib_result {
     double eval_s;            /* summed evaluation time over workers */
     double serial_s;          /* coordinator time outside evaluations (generation, update) */
     double checkpoint_s;      /* time spent writing checkpoints (not in serial_s) */
+    double model_s, route_s;  /* of the evaluations in this process: model and routing time */
     int workers;
     double utilization;       /* busy / (workers x wall) */
     size_t n_failed;          /* candidates given the worst objective (model failure, NaN) */

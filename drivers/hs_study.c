@@ -52,6 +52,8 @@ typedef struct run {
     bool has_summary;
     double calib_wall, kge_cal, kge_eval, util, serial_fraction, mean_eval_us, evals_per_s;
     double n_evals, read_bytes, write_bytes, read_ops, write_ops, peak_rss_mb, n_hru, workers_rep;
+    double routing_share;
+    bool build_domain;
 } run;
 
 typedef struct study {
@@ -91,6 +93,8 @@ static const hs_config_key study_schema[] = {
     {"SEQUENTIAL_WORKERS", HS_CFG_INT, "4", 1, 4096, NULL, "workers per member, mode A"},
     {"HYBRID_WORKERS", HS_CFG_INT, "2", 1, 4096, NULL, "workers per member, mode C"},
     {"REPEATS", HS_CFG_INT, "1", 1, 100, NULL, "runs per configuration (best wall kept)"},
+    {"BUILD_DOMAINS", HS_CFG_BOOL, "false", 0, 0, NULL,
+     "weak: run `hydroscale domain` on each config first (not timed)"},
     {"PROJECT_WORKERS", HS_CFG_LIST, "16, 32, 64, 128", 0, 0, NULL, "--model projections"},
 };
 
@@ -274,6 +278,7 @@ static void read_summary(study *s, run *r) {
     r->write_ops = json_num(j, "io", "write_ops");
     r->peak_rss_mb = json_num(j, "memory", "peak_rss_mb");
     r->n_hru = json_num(j, "domain", "n_hru");
+    r->routing_share = json_num(j, "timing", "routing_share");
     r->has_summary = true;
     cJSON_Delete(j);
 }
@@ -294,12 +299,42 @@ static hs_status check_run(study *s, const run *r) {
                    r->label, r->rc, r->out);
 }
 
+/* `hydroscale domain CONFIG --output RUN_OUT`, before the timed run (not part of its time). */
+static hs_status build_domain(study *s, run *r) {
+    char dir[4400], log[4400];
+    hs_io_dirname(r->out, dir, sizeof dir);
+    HS_TRY(hs_io_mkdirs(s->ctx, dir));
+    snprintf(log, sizeof log, "%.4300s.domain.log", r->out);
+    hs_log(s->ctx, HS_LOG_INFO, "study %s: building the domain of %s", s->name, r->label);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (fd >= 0) {
+            dup2(fd, STDOUT_FILENO);
+            dup2(fd, STDERR_FILENO);
+            close(fd);
+        }
+        execl(s->o->exe, s->o->exe, "domain", r->config, "--output", r->out, (char *)NULL);
+        _exit(127);
+    }
+    if (pid < 0) return HS_FAIL(s->ctx, HS_ERR_IO, "cannot start `domain`: %s", strerror(errno));
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR) return HS_FAIL(s->ctx, HS_ERR_IO, "waitpid: %s", strerror(errno));
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        return HS_FAIL(s->ctx, HS_ERR_IO, "study %s: `hydroscale domain %s` failed; see %s", s->name,
+                       r->config, log);
+    return HS_OK;
+}
+
 /* Runs one after the other (REPEATS times each, the fastest kept). */
 static hs_status execute_sequential(study *s, size_t first, size_t count) {
     for (size_t i = first; i < first + count; i++) {
         run *r = &s->runs[i];
         double best = INFINITY;
         run keep = *r;
+        if (r->build_domain) HS_TRY(build_domain(s, r));
         for (int rep = 0; rep < s->repeats; rep++) {
             hs_log(s->ctx, HS_LOG_INFO, "study %s: run %zu/%zu %s%s", s->name, i + 1, s->n_runs,
                    r->label, s->repeats > 1 ? " (repeat)" : "");
@@ -524,6 +559,9 @@ static hs_status build_weak(study *s) {
         if (dot) *dot = '\0';
         memcpy(r->group, r->label, sizeof r->group - 1);
         HS_TRY(run_dir(s, r));
+        bool build = false;
+        HS_TRY(hs_config_get_bool(s->cfg, "BUILD_DOMAINS", s->ctx, &build));
+        r->build_domain = build;
     }
     return HS_OK;
 }
@@ -870,10 +908,11 @@ static hs_status report_async(study *s) {
 static hs_status report_weak(study *s) {
     out_files f = {NULL, NULL};
     HS_TRY(open_tables(s, &f,
-                       "domain,n_hru,workers,wall_s,mean_eval_us,read_bytes,write_bytes,read_ops,"
-                       "write_ops,iops,peak_rss_mb,kge_calibration",
-                       "| domain | HRUs | workers | wall (s) | µs per evaluation | read (B) | written (B) "
-                       "| ops | IOPS | peak RSS (MiB) | KGE cal |\n|---|---|---|---|---|---|---|---|---|---|---|"));
+                       "domain,n_hru,workers,wall_s,mean_eval_us,routing_share,read_bytes,write_bytes,"
+                       "read_ops,write_ops,iops,peak_rss_mb,kge_calibration",
+                       "| domain | HRUs | workers | wall (s) | µs per evaluation | routing share (%) | "
+                       "read (B) | written (B) | ops | IOPS | peak RSS (MiB) | KGE cal |\n"
+                       "|---|---|---|---|---|---|---|---|---|---|---|---|"));
     hs_status st = HS_OK;
     sbuf data = {NULL, 0, 0};
     double lx[64], ly[64];
@@ -881,14 +920,15 @@ static hs_status report_weak(study *s) {
     for (size_t i = 0; st == HS_OK && i < s->n_runs; i++) {
         const run *r = &s->runs[i];
         const double ops = r->read_ops + r->write_ops;
-        st = hs_io_writer_printf(f.csv, "%s,%.0f,%d,%.6f,%.3f,%.0f,%.0f,%.0f,%.0f,%.3f,%.2f,%.6f\n",
-                                 r->group, r->n_hru, r->workers, r->wall, r->mean_eval_us,
+        const double rsh = isfinite(r->routing_share) ? r->routing_share : 0.0;
+        st = hs_io_writer_printf(f.csv, "%s,%.0f,%d,%.6f,%.3f,%.6f,%.0f,%.0f,%.0f,%.0f,%.3f,%.2f,%.6f\n",
+                                 r->group, r->n_hru, r->workers, r->wall, r->mean_eval_us, rsh,
                                  r->read_bytes, r->write_bytes, r->read_ops, r->write_ops,
                                  ops / r->wall, r->peak_rss_mb, r->kge_cal);
         if (st == HS_OK)
-            st = hs_io_writer_printf(f.md, "| %s | %.0f | %d | %.3f | %.1f | %.0f | %.0f | %.0f | %.1f | %.1f | %.4f |\n",
+            st = hs_io_writer_printf(f.md, "| %s | %.0f | %d | %.3f | %.1f | %.1f | %.0f | %.0f | %.0f | %.1f | %.1f | %.4f |\n",
                                      r->group, r->n_hru, r->workers, r->wall, r->mean_eval_us,
-                                     r->read_bytes, r->write_bytes, ops, ops / r->wall,
+                                     100 * rsh, r->read_bytes, r->write_bytes, ops, ops / r->wall,
                                      r->peak_rss_mb, r->kge_cal);
         sb_printf(&data, "%.0f %.6f\n", r->n_hru, r->mean_eval_us);
         if (r->n_hru > 0 && r->mean_eval_us > 0 && n < 64) {

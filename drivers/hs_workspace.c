@@ -32,6 +32,7 @@ struct hs_workspace {
      * network, runoff converted to m/s, discharge of every segment */
     hs_route *router;
     hs_route_params route_params; /* those the router was built with */
+    double model_s, route_s;      /* time in the model and in routing, summed over runs */
     double *runoff_ms; /* [n_time][n_hru] */
     double *q_seg;     /* [n_time][n_seg] */
 };
@@ -170,13 +171,17 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
     ws->run_view = e->view;
     ws->run_view.n_time = n_steps;
     ws->tctx[0] = ctx;
+    const double t0 = hs_wall_time();
     HS_TRY(hs_exec_chunks(ws->n_chunks, ws->hru_threads, false, run_chunk, ws, ws->tctx));
+    const double t1 = hs_wall_time();
+    ws->model_s += t1 - t0;
     if (ws->router) {
         /* mm per daily step -> m/s for the router; the outlet (or SIM_REACH_ID) is compared */
         const size_t ns = hs_network_n_seg(e->net);
         for (size_t k = 0; k < n_steps * nh; k++) ws->runoff_ms[k] = ws->runoff_mm[k] / 86.4e6;
         hs_route_init(ws->router);
         HS_TRY(hs_route_run(ws->router, n_steps, ws->runoff_ms, ws->q_seg, ctx));
+        ws->route_s += hs_wall_time() - t1;
         for (size_t t = 0; t < n_steps; t++) {
             ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];
             ws->q_sim_mm[t] = ws->q_sim_m3s[t] / e->mm_to_m3s;
@@ -201,6 +206,11 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
 const double *hs_workspace_q_sim_m3s(const hs_workspace *ws) { return ws->q_sim_m3s; }
 const double *hs_workspace_q_sim_mm(const hs_workspace *ws) { return ws->q_sim_mm; }
 const double *hs_workspace_q_seg(const hs_workspace *ws) { return ws->q_seg; }
+
+void hs_workspace_times(const hs_workspace *ws, double *model_s, double *route_s) {
+    *model_s = ws->model_s;
+    *route_s = ws->route_s;
+}
 
 static void spin_for(double seconds) {
     if (seconds <= 0) return;

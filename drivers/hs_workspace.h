@@ -58,5 +58,7 @@ const double *hs_workspace_q_sim_mm(const hs_workspace *ws);
 /** Routed runs: discharge of every segment [n_steps][n_seg] (network order), m3 s-1; NULL when
  *  the experiment is unrouted. */
 const double *hs_workspace_q_seg(const hs_workspace *ws);
+/** Seconds spent in the model (HRU loop) and in routing, summed over every run so far. */
+void hs_workspace_times(const hs_workspace *ws, double *model_s, double *route_s);
 
 #endif /* HS_DRIVERS_WORKSPACE_H */
