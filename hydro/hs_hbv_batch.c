@@ -121,10 +121,15 @@ HSB_INLINE double hsb_log(double x)
     const double hfsq = 0.5 * f * f;
     const double s = f / (2.0 + f);
     const double z = s * s;
-    /* R(z) = sum_{i=1..11} 2/(2i+1) z^i (atanh series; |s| <= 0.1716, so z <= 0.0295). */
-    const double r =
-        z * (2.0 / 3 + z * (2.0 / 5 + z * (2.0 / 7 + z * (2.0 / 9 + z * (2.0 / 11 + z * (2.0 / 13 +
-        z * (2.0 / 15 + z * (2.0 / 17 + z * (2.0 / 19 + z * (2.0 / 21 + z * (2.0 / 23)))))))))));
+    /* R(z) = sum_{i=1..11} 2/(2i+1) z^i (atanh series; |s| <= 0.1716, so z <= 0.0295),
+     * evaluated by Estrin's scheme (a shorter dependency chain than Horner's; all terms are
+     * positive, so no cancellation). */
+    const double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
+    const double a0 = 2.0 / 3 + z * (2.0 / 5), a1 = 2.0 / 7 + z * (2.0 / 9);
+    const double a2 = 2.0 / 11 + z * (2.0 / 13), a3 = 2.0 / 15 + z * (2.0 / 17);
+    const double a4 = 2.0 / 19 + z * (2.0 / 21), a5 = 2.0 / 23;
+    const double b0 = a0 + z2 * a1, b1 = a2 + z2 * a3, b2 = a4 + z2 * a5;
+    const double r = z * ((b0 + z4 * b1) + z8 * b2);
     return k * HSB_LN2_HI - ((hfsq - (s * (hfsq + r) + k * HSB_LN2_LO)) - f);
 }
 
@@ -135,11 +140,16 @@ HSB_INLINE double hsb_exp(double y)
     const double tn = yc * 1.4426950408889634074 + HSB_MAGIC;
     const double n = tn - HSB_MAGIC;
     const double r = (yc - n * HSB_LN2_HI) - n * HSB_LN2_LO;
-    const double p =
-        1.0 + r * (1.0 + r * (1.0 / 2 + r * (1.0 / 6 + r * (1.0 / 24 + r * (1.0 / 120 +
-        r * (1.0 / 720 + r * (1.0 / 5040 + r * (1.0 / 40320 + r * (1.0 / 362880 +
-        r * (1.0 / 3628800 + r * (1.0 / 39916800 + r * (1.0 / 479001600 +
-        r * (1.0 / 6227020800.0)))))))))))));
+    /* e^r = 1 + (r + r^2 * P(r)), P(r) = sum_{i=0..11} r^i / (i+2)! (Taylor to degree 13),
+     * P by Estrin's scheme; the leading 1 + r... is added last, so it is rounded once. */
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const double a0 = 1.0 / 2 + r * (1.0 / 6), a1 = 1.0 / 24 + r * (1.0 / 120);
+    const double a2 = 1.0 / 720 + r * (1.0 / 5040), a3 = 1.0 / 40320 + r * (1.0 / 362880);
+    const double a4 = 1.0 / 3628800 + r * (1.0 / 39916800);
+    const double a5 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
+    const double b0 = a0 + r2 * a1, b1 = a2 + r2 * a3, b2 = a4 + r2 * a5;
+    const double pr = (b0 + r4 * b1) + r8 * b2;
+    const double p = 1.0 + (r + r2 * pr);
     /* The low bits of tn hold n (two's complement); 2^n = (n + 1023) << 52. */
     const uint64_t ni = hsb_as_u64(tn) - hsb_as_u64(HSB_MAGIC);
     const double scale = hsb_as_double((ni + 1023u) << 52);
@@ -259,7 +269,8 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
             double *restrict irow = iblk + s * HSB_GROUP;
 
             /* A: snow (§1.2; hs_hbv.c order) and the soil's inputs. */
-#pragma omp simd aligned(tt, cfmax, sfcf, cfr_cfmax, cwh, fc, snow, sw, sm, snow_start, outflow, rel : 64)
+            double n_need = 0.0;
+#pragma omp simd aligned(tt, cfmax, sfcf, cfr_cfmax, cwh, fc, snow, sw, sm, snow_start, outflow, rel : 64) reduction(+ : n_need)
             for (size_t j = 0; j < W; j++) {
                 snow_start[j] = snow[j];
                 /* Arithmetic is done unconditionally and only the results are selected:
@@ -282,10 +293,16 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
                 snow[j] = sp;
                 rel[j] = py_min(sm[j] / fc[j], 1.0);
                 irow[j] = rainfall + snowfall;
+                /* lanes where the scalar model calls pow (I != 0 and SM/FC < 1) */
+                n_need += outflow[j] != 0.0 ? (rel[j] != 1.0 ? 1.0 : 0.0) : 0.0;
             }
 
-            /* P: the recharge power, 1 where the scalar model skips pow (exact rewrite). */
-            if (pow_vector) {
+            /* P: the recharge power, 1 where the scalar model skips pow (exact rewrite). On
+             * dry or frozen days no lane needs it (the lanes share the forcing). */
+            if (n_need == 0.0) {
+#pragma omp simd aligned(pw : 64)
+                for (size_t j = 0; j < W; j++) pw[j] = 1.0;
+            } else if (pow_vector) {
 #pragma omp simd aligned(rel, beta, pw : 64)
                 for (size_t j = 0; j < W; j++) pw[j] = hsb_pow(rel[j], beta[j]);
             } else {
