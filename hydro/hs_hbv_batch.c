@@ -2,12 +2,15 @@
  * parameter sets ("lanes") on one lumped forcing series. See hs_hbv_batch.h for the API and the
  * agreement with the scalar model.
  *
- * Layout. Lanes are run in groups of W = 4, 8 or 16 (a compile-time constant per kernel copy,
- * so every lane loop has a fixed trip count and vectorises without remainder code). A group
- * that is not full (B not a multiple of W) is padded with copies of its first parameter set,
- * whose outputs are dropped. Inside a group every state and parameter is an array over lanes
- * (structure of arrays, 64-byte aligned, on the stack: a group needs about 8 KiB), and each
- * daily step is a few loops over lanes:
+ * Layout. Lanes are run in groups of W = 4, 8, 16 or 32 (a compile-time constant per kernel
+ * copy, so every lane loop has a fixed trip count and vectorises without remainder code); a
+ * batch is cut into groups of 32, and the rest goes to the smallest group that holds it. A
+ * group that is not full is padded with copies of its first parameter set, whose outputs are
+ * dropped. Wide groups matter: each lane's step is one long dependency chain (SM -> recharge
+ * -> SM), so a 4-lane group waits on latency, while 32 lanes give the out-of-order core 4 to 8
+ * independent vectors to overlap. Inside a group every state and parameter is an array over
+ * lanes (structure of arrays, 64-byte aligned, on the stack: about 14 KiB for 32 lanes), and
+ * each daily step is a few loops over lanes:
  *   A  snow routine and the soil's inputs (outflow I, relative SM = min(SM/FC, 1));
  *   P  the recharge power min(SM/FC,1)^BETA: glibc pow() lane by lane where the scalar model
  *      calls it (exact mode), or the vectorised exp(BETA*log(x)) below (vector mode);
@@ -20,8 +23,8 @@
  * Why the results are the scalar model's bits (exact mode): each lane performs the operations
  * of hs_hbv.c's hbv_run_hru() in the same order; vector add/mul/div/compare are the same IEEE
  * operations as their scalar forms; a*b+c is never contracted into an FMA (ISO C mode and
- * -ffp-contract=off on this file; the AVX2 copy does not enable FMA anyway). The rewrites are
- * exact:
+ * -ffp-contract=off on this file; neither the AVX2 nor the AVX-512F copy enables FMA anyway).
+ * The rewrites are exact:
  *   - recharge = I * pw with pw = 1 where the scalar model skips pow (I = +-0 or SM/FC >= 1):
  *     I * 1 is I, sign of zero included;
  *   - routing visits the leading max-over-lanes weights of every lane; past a lane's own last
@@ -49,8 +52,8 @@
 #include "hs_hbv.h"
 #include "hs_hbv_impl.h"
 
-#define HSB_GROUP 16               /* the widest lane group */
-#define HSB_BLOCK 64               /* steps per output block */
+#define HSB_GROUP 32               /* the widest lane group */
+#define HSB_BLOCK 32               /* steps per output block */
 #define HSB_RING HS_HBV_RING       /* routing ring slots (power of two) */
 #define HSB_RING_MASK (HSB_RING - 1)
 
@@ -60,15 +63,20 @@
 #define HSB_INLINE static inline
 #endif
 
-/* Two copies of each kernel, chosen at load time (ifunc): AVX2 where the CPU has it. */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__has_attribute)
+/* Several copies of each kernel, chosen at load time (ifunc) for the CPU that runs it: AVX-512
+ * (8 lanes per vector) for the wide groups, AVX2 (4 lanes), and the x86-64 baseline (SSE2, 2
+ * lanes). The narrow groups (4 and 8 lanes) get no AVX-512 copy: measured slower there. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__has_attribute) && \
+    !defined(HS_HBV_BATCH_NO_CLONES) /* set by the tests that pin one instruction set */
 #if __has_attribute(target_clones)
 #define HSB_CLONES __attribute__((target_clones("avx2", "default")))
+#define HSB_CLONES_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
 #define HSB_HAVE_CLONES 1
 #endif
 #endif
 #ifndef HSB_CLONES
 #define HSB_CLONES
+#define HSB_CLONES_WIDE
 #define HSB_HAVE_CLONES 0
 #endif
 
@@ -166,7 +174,7 @@ HSB_INLINE double hsb_pow(double x, double e)
     return (x == 1.0 || e == 0.0) ? 1.0 : v0;
 }
 
-HSB_CLONES void hs_hbv_batch_pow(const double *x, const double *e, double *y, size_t n)
+HSB_CLONES_WIDE void hs_hbv_batch_pow(const double *x, const double *e, double *y, size_t n)
 {
     if (!x || !e || !y) return;
 #pragma omp simd
@@ -177,7 +185,12 @@ const char *hs_hbv_batch_isa(void)
 {
 #if HSB_HAVE_CLONES
     __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx512f")) return "avx512f";
     return __builtin_cpu_supports("avx2") ? "avx2" : "default";
+#elif defined(__AVX512F__)
+    return "avx512f";
+#elif defined(__AVX2__)
+    return "avx2";
 #else
     return "default";
 #endif
@@ -377,10 +390,11 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
     }
 }
 
-/* One copy per group width, each compiled for AVX2 and for the baseline. */
+/* One copy per group width, each compiled for several instruction sets (HSB_CLONES*). */
 HSB_CLONES static void hsb_group_w4(const hsb_job *job) { hsb_group_run(job, 4); }
 HSB_CLONES static void hsb_group_w8(const hsb_job *job) { hsb_group_run(job, 8); }
-HSB_CLONES static void hsb_group_w16(const hsb_job *job) { hsb_group_run(job, 16); }
+HSB_CLONES_WIDE static void hsb_group_w16(const hsb_job *job) { hsb_group_run(job, 16); }
+HSB_CLONES_WIDE static void hsb_group_w32(const hsb_job *job) { hsb_group_run(job, 32); }
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
 
@@ -483,7 +497,7 @@ hs_status hs_hbv_batch_run_fluxes(hs_hbv_batch *b, const double *params, size_t 
     const size_t nt = f->n_time;
     for (size_t lane0 = 0; lane0 < n_sets;) {
         const size_t left = n_sets - lane0;
-        const size_t width = left > 8 ? 16 : left > 4 ? 8 : 4;
+        const size_t width = left > 16 ? 32 : left > 8 ? 16 : left > 4 ? 8 : 4;
         const size_t n_real = left < width ? left : width;
         const hsb_job job = {
             .b = b,
@@ -495,7 +509,9 @@ hs_status hs_hbv_batch_run_fluxes(hs_hbv_batch *b, const double *params, size_t 
             .input = input_mm ? input_mm + lane0 * nt : NULL,
             .storage = b->storage + lane0,
         };
-        if (width == 16)
+        if (width == 32)
+            hsb_group_w32(&job);
+        else if (width == 16)
             hsb_group_w16(&job);
         else if (width == 8)
             hsb_group_w8(&job);

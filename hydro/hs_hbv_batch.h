@@ -6,10 +6,14 @@
  * step waits for the previous one (SM -> recharge -> SM): the CPU's vector units sit idle and
  * its pipelines wait for pow(). Here B parameter sets ("lanes") advance together over the same
  * forcing: structure of arrays over lanes, thresholds written as selects (no branches), so the
- * compiler turns each step into vector instructions over 4 (AVX2) or 2 (SSE2) lanes, and the
- * lanes' independent chains fill the pipelines. The kernel is compiled twice (GCC
- * target_clones "avx2" and "default"); the loader picks the AVX2 copy where the CPU has it, so
- * the library still runs on CPUs without AVX2.
+ * compiler turns each step into vector instructions over 8 (AVX-512), 4 (AVX2) or 2 (SSE2)
+ * lanes, and the lanes' independent chains fill the pipelines. The kernel is compiled several
+ * times (GCC target_clones "avx512f", "avx2", "default"); the loader picks the best copy the
+ * CPU has, so the library still runs on CPUs without AVX2 (each copy is tested: the
+ * test_hbv_batch_<isa> tests pin one each). Batching pays from about 4 lanes; a batch of 1
+ * is about 2x slower than the scalar model (one latency-bound chain, no registers kept
+ * across the step's loops), so evaluate single candidates with the scalar model. See
+ * bench/bench_hbv_batch.c for timings.
  *
  * Agreement with the scalar model (tests/hydro/test_hbv_batch.c):
  *  - HBV_BATCH_POW = exact (default): every floating-point operation is the one hs_hbv.c does,
@@ -96,7 +100,8 @@ HS_API double hs_hbv_batch_initial_storage_mm(const hs_hbv_batch *b, const doubl
  *  Other inputs (x < 0, NaN, e < 0) give unspecified values. Pure, thread-safe. */
 HS_API void hs_hbv_batch_pow(const double *x, const double *e, double *y, size_t n);
 
-/** Names the instruction set the kernel runs with on this CPU ("avx2" or "default"). */
+/** Names the widest instruction set the kernel uses on this CPU: "avx512f" (groups of 16 and
+ *  32 lanes; narrower groups use AVX2), "avx2" or "default" (x86-64 baseline, SSE2). */
 HS_API const char *hs_hbv_batch_isa(void);
 
 /** NULL-safe; sets *b to NULL. */

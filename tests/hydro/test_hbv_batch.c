@@ -470,6 +470,21 @@ int main(void)
         return 1;
     }
     for (size_t t = 0; t < bf.n; t++) obs[t] = obs[t] * 86.4 / AREA_KM2; /* m3/s -> mm/d */
+#ifdef HS_TEST_PIN_ISA
+    /* This build compiles the kernel for one instruction set only (tests/hydro/CMakeLists.txt)
+     * to test each copy that target_clones makes; skip where the CPU lacks it. */
+#ifdef HS_TEST_PIN_CPU_FEATURE
+    __builtin_cpu_init();
+    if (!__builtin_cpu_supports(HS_TEST_PIN_CPU_FEATURE)) {
+        fprintf(stderr, "CPU without %s: skipped\n", HS_TEST_PIN_ISA);
+        free(obs);
+        bow_forcing_free(&bf);
+        hs_ctx_destroy(&ctx);
+        return 77;
+    }
+#endif
+    HS_CHECK(strcmp(hs_hbv_batch_isa(), HS_TEST_PIN_ISA) == 0);
+#endif
     fprintf(stderr, "batched HBV kernel instruction set: %s\n", hs_hbv_batch_isa());
 
     test_pow();
