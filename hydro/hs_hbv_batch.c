@@ -429,6 +429,9 @@ hs_status hs_hbv_batch_create(size_t n_lanes_max, size_t n_steps_max, const hs_m
     if (n_lanes_max == 0 || n_steps_max == 0)
         return HS_FAIL(ctx, HS_ERR_ARG, "HBV batch: n_lanes_max = %zu and n_steps_max = %zu must "
                        "both be >= 1", n_lanes_max, n_steps_max);
+    if (n_lanes_max > SIZE_MAX / n_steps_max)
+        return HS_FAIL(ctx, HS_ERR_ARG, "HBV batch: %zu lanes x %zu steps overflow the output "
+                       "size", n_lanes_max, n_steps_max);
     if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "HBV batch: NULL option array");
     hs_hbv_options o;
     HS_TRY(hs_hbv_options_parse(opts, n_opts, ctx, &o));
