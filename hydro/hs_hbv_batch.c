@@ -66,8 +66,9 @@
 /* Several copies of each kernel, chosen at load time (ifunc) for the CPU that runs it: AVX-512
  * (8 lanes per vector) for the wide groups, AVX2 (4 lanes), and the x86-64 baseline (SSE2, 2
  * lanes). The narrow groups (4 and 8 lanes) get no AVX-512 copy: measured slower there. */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__has_attribute) && \
-    !defined(HS_HBV_BATCH_NO_CLONES) /* set by the tests that pin one instruction set */
+/* HS_HBV_BATCH_NO_CLONES: set by the tests that pin one instruction set. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && \
+    defined(__has_attribute) && !defined(HS_HBV_BATCH_NO_CLONES)
 #if __has_attribute(target_clones)
 #define HSB_CLONES __attribute__((target_clones("avx2", "default")))
 #define HSB_CLONES_WIDE __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -121,10 +122,11 @@ HSB_INLINE double hsb_log(double x)
     const double xs = tiny ? xscaled : x;
     /* Shift the mantissa range to [sqrt(1/2), sqrt(2)): add (1 - sqrt(1/2)) in the high bits,
      * read k from the exponent field, then put back the offset (fdlibm/musl log). */
-    const uint64_t u = hsb_as_u64(xs) + (UINT64_C(0x3ff0000000000000) - UINT64_C(0x3fe6a09e00000000));
+    const uint64_t off = UINT64_C(0x3fe6a09e00000000); /* high bits of sqrt(1/2) */
+    const uint64_t u = hsb_as_u64(xs) + (UINT64_C(0x3ff0000000000000) - off);
     const double k = hsb_as_double(UINT64_C(0x4330000000000000) | (u >> 52)) - (0x1p52 + 1023.0) -
                      (tiny ? 54.0 : 0.0);
-    const double m = hsb_as_double((u & UINT64_C(0x000fffffffffffff)) + UINT64_C(0x3fe6a09e00000000));
+    const double m = hsb_as_double((u & UINT64_C(0x000fffffffffffff)) + off);
     const double f = m - 1.0;
     const double hfsq = 0.5 * f * f;
     const double s = f / (2.0 + f);
@@ -209,7 +211,7 @@ typedef struct hsb_job {
     const double *params; /* [n_real][HS_HBV_NPAR] */
     size_t n_real;
     const hs_forcing_view *f;
-    double *runoff, *aet, *input; /* row of the group's first set ([.][n_time]); aet, input nullable */
+    double *runoff, *aet, *input; /* rows of the group's first set; aet, input nullable */
     double *storage;              /* [n_real] */
 } hsb_job;
 
@@ -283,7 +285,8 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
 
             /* A: snow (§1.2; hs_hbv.c order) and the soil's inputs. */
             double n_need = 0.0;
-#pragma omp simd aligned(tt, cfmax, sfcf, cfr_cfmax, cwh, fc, snow, sw, sm, snow_start, outflow, rel : 64) reduction(+ : n_need)
+#pragma omp simd aligned(tt, cfmax, sfcf, cfr_cfmax, cwh, fc, snow, sw, sm, snow_start : 64) \
+    aligned(outflow, rel : 64) reduction(+ : n_need)
             for (size_t j = 0; j < W; j++) {
                 snow_start[j] = snow[j];
                 /* Arithmetic is done unconditionally and only the results are selected:
@@ -324,7 +327,8 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
             }
 
             /* B: rest of the soil routine (§1.3) and the response routine (§1.4). */
-#pragma omp simd aligned(lpfc, k0, k1, k2, uzl, percmax, sm, suz, slz, snow_start, outflow, pw, q : 64)
+#pragma omp simd aligned(lpfc, k0, k1, k2, uzl, percmax, sm, suz, slz, snow_start : 64) \
+    aligned(outflow, pw, q : 64)
             for (size_t j = 0; j < W; j++) {
                 const double sm_before = sm[j];
                 const double recharge = outflow[j] * pw[j];

@@ -19,7 +19,7 @@ typedef struct hs_hbv_options {
     bool light;            /* HBV_VARIANT = light */
     bool increment;        /* HBV_RECHARGE = increment (HBV-light 1-mm steps) */
     bool aet_mean;         /* HBV_AET_SM = mean: SM for AET is the mean before/after input (a) */
-    bool aet_snow_off;     /* HBV_AET_SNOW_OFF: no AET while snow lay at the start of the step (b) */
+    bool aet_snow_off;     /* HBV_AET_SNOW_OFF: no AET while snow lay at the step's start (b) */
     bool integral;         /* HBV_MAXBAS = integral (HBV-light weights) */
     bool sm0_from_lpfc;    /* initial SM = LP*FC (light, unless HBV_INITIAL_SM is given) */
     double sm0, suz0, slz0, snow0; /* initial stores, mm */

@@ -419,7 +419,8 @@ static void test_errors(hs_ctx *ctx, const bow_forcing *bf)
     if (!b) return;
     double par[5 * HS_HBV_NPAR], q[5 * 365];
     for (size_t k = 0; k < 5; k++)
-        for (size_t i = 0; i < HS_HBV_NPAR; i++) par[k * HS_HBV_NPAR + i] = hs_hbv_ops.params[i].dflt;
+        for (size_t i = 0; i < HS_HBV_NPAR; i++)
+            par[k * HS_HBV_NPAR + i] = hs_hbv_ops.params[i].dflt;
     hs_forcing_view f = lumped_view(bf);
     f.n_time = 365;
     HS_CHECK_INT(hs_hbv_batch_run(b, par, 5, &f, q, ctx), HS_ERR_ARG); /* > n_lanes_max */
