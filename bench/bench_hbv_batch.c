@@ -6,7 +6,8 @@
  * B = 1, 4, 8, 16, 32 and both pow modes, next to the scalar model (hs_model_init + run + the
  * same KGE), measured in the same process. Aim (issue 7): <= 25 us per evaluation-equivalent.
  *
- * Usage: bench_hbv_batch [evals per repeat (default 4000)] [data dir]
+ * Usage: bench_hbv_batch [evals per repeat (default 4000)] [variant: symfluence | light]
+ *                        [data dir]
  * The data dir (holding climate_banff_station.csv and discharge_05BB001.csv) defaults to the
  * bundled testdata/bow (env HS_BENCH_DATA overrides). Forcing gaps are filled crudely (P -> 0,
  * T and PET -> previous day). Parameters: SYMFLUENCE defaults with small deterministic
@@ -160,10 +161,12 @@ static int bench_case(hs_hbv_batch *b, hs_model *m, const hs_forcing_view *f, lo
 int main(int argc, char **argv)
 {
     const long n_evals = argc > 1 ? strtol(argv[1], NULL, 10) : 4000;
+    const char *variant = argc > 2 ? argv[2] : "symfluence";
     const char *env_dir = getenv("HS_BENCH_DATA");
-    const char *data_dir = argc > 2 ? argv[2] : env_dir ? env_dir : HS_TESTDATA_DIR "/bow";
+    const char *data_dir = argc > 3 ? argv[3] : env_dir ? env_dir : HS_TESTDATA_DIR "/bow";
     if (n_evals < 1) {
-        fprintf(stderr, "usage: bench_hbv_batch [evals per repeat] [data dir]\n");
+        fprintf(stderr, "usage: bench_hbv_batch [evals per repeat] [symfluence|light] "
+                "[data dir]\n");
         return 2;
     }
 
@@ -191,19 +194,19 @@ int main(int argc, char **argv)
                                .precip_mm = P, .temp_c = T, .pet_mm = E};
     hs_model *m = NULL;
     hs_hbv_batch *bx = NULL, *bv = NULL;
-    const hs_model_option o_exact[] = {{"HBV_BATCH_POW", "exact"}};
-    const hs_model_option o_vec[] = {{"HBV_BATCH_POW", "vector"}};
-    if (hs_model_create(&hs_hbv_ops, NULL, 0, 1, ctx, &m) != HS_OK ||
-        hs_hbv_batch_create(BENCH_MAX_B, BENCH_N_DAYS, o_exact, 1, ctx, &bx) != HS_OK ||
-        hs_hbv_batch_create(BENCH_MAX_B, BENCH_N_DAYS, o_vec, 1, ctx, &bv) != HS_OK) {
+    const hs_model_option o_exact[] = {{"HBV_VARIANT", variant}, {"HBV_BATCH_POW", "exact"}};
+    const hs_model_option o_vec[] = {{"HBV_VARIANT", variant}, {"HBV_BATCH_POW", "vector"}};
+    if (hs_model_create(&hs_hbv_ops, o_exact, 1, 1, ctx, &m) != HS_OK ||
+        hs_hbv_batch_create(BENCH_MAX_B, BENCH_N_DAYS, o_exact, 2, ctx, &bx) != HS_OK ||
+        hs_hbv_batch_create(BENCH_MAX_B, BENCH_N_DAYS, o_vec, 2, ctx, &bv) != HS_OK) {
         fprintf(stderr, "bench_hbv_batch: %s\n", hs_ctx_message(ctx));
         return 1;
     }
 
     char cpu[256];
     cpu_name(cpu, sizeof cpu);
-    printf("bench_hbv_batch: HBV (symfluence) batched run of %d daily steps + KGE over %d steps "
-           "per set, 1 core\n", BENCH_N_DAYS, BENCH_KGE_DAYS);
+    printf("bench_hbv_batch: HBV (%s) batched run of %d daily steps + KGE over %d steps "
+           "per set, 1 core\n", variant, BENCH_N_DAYS, BENCH_KGE_DAYS);
     printf("command:   ");
     for (int a = 0; a < argc; a++) printf("%s%s", a ? " " : "", argv[a]);
     printf("\n");

@@ -51,9 +51,8 @@
 #define HBV_RING HS_HBV_RING
 #define HBV_RING_MASK (HBV_RING - 1)
 
-/* Inputs above this many mm in one step are not split into 1-mm increments (a guard against
- * absurd or non-finite forcing looping for ever); the bulk formula is used instead. */
-#define HBV_INCREMENT_MAX_MM 1.0e6
+/* Inputs above this many mm in one step are not split into 1-mm increments (hs_hbv_impl.h). */
+#define HBV_INCREMENT_MAX_MM HS_HBV_INCREMENT_MAX_MM
 
 /* ---- parameter table (docs-models.md §1 "SYMFLUENCE's defaults/bounds") --------------------- */
 

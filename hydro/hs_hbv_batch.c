@@ -13,7 +13,9 @@
  * each daily step is a few loops over lanes:
  *   A  snow routine and the soil's inputs (outflow I, relative SM = min(SM/FC, 1));
  *   P  the recharge power min(SM/FC,1)^BETA: glibc pow() lane by lane where the scalar model
- *      calls it (exact mode), or the vectorised exp(BETA*log(x)) below (vector mode);
+ *      calls it (exact mode), or the vectorised exp(BETA*log(x)) below (vector mode); with
+ *      HBV_RECHARGE = increment (HBV-light), the whole 1-mm loop, lane by lane (its trip count
+ *      depends on the lane's input), in the scalar model's order;
  *   B  the rest of the soil routine, the response routine and the runoff Q = Q0 + Q1 + Q2;
  *   R  MAXBAS routing into a ring buffer [slot][lane].
  * Thresholds are selects (py_max/py_min and ternaries), which GCC turns into compares and
@@ -224,6 +226,8 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
     const bool pow_vector = b->pow_vector;
     /* HBV_AET_SM = mean as a double flag: GCC 12 does not vectorise a select on a bool. */
     const double mean_flag = o->aet_mean ? 1.0 : 0.0;
+    const bool increment = o->increment;
+    const double inc_flag = increment ? 1.0 : 0.0; /* the same, for the lane loop */
     /* HBV_AET_SNOW_OFF as a threshold, so that the lane loop has no && (no control flow):
      * AET = 0 where the snow at the start of the step exceeds it (0 when on, +inf when off). */
     const double snow_gate = o->aet_snow_off ? 0.0 : INFINITY;
@@ -239,6 +243,7 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
     HSB_ALIGNED double slz[HSB_GROUP];
     HSB_ALIGNED double snow_start[HSB_GROUP], outflow[HSB_GROUP], rel[HSB_GROUP];
     HSB_ALIGNED double pw[HSB_GROUP], q[HSB_GROUP];
+    HSB_ALIGNED double rch_inc[HSB_GROUP], sm_inc[HSB_GROUP]; /* HBV_RECHARGE = increment */
     HSB_ALIGNED double w[HSB_RING][HSB_GROUP], ring[HSB_RING][HSB_GROUP];
 
     /* Set up the lanes; padding lanes copy the first set (valid parameters, dropped output). */
@@ -264,6 +269,8 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
         suz[j] = o->suz0;
         slz[j] = o->slz0;
         pw[j] = 1.0;
+        rch_inc[j] = 0.0;
+        sm_inc[j] = sm[j];
         double wl[HSB_RING];
         const size_t nw = hs_hbv_maxbas_weights_len(p[HS_HBV_MAXBAS], o->integral,
                                                     o->buffer_len, wl, HSB_RING);
@@ -315,7 +322,31 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
 
             /* P: the recharge power, 1 where the scalar model skips pow (exact rewrite). On
              * dry or frozen days no lane needs it (the lanes share the forcing). */
-            if (n_need == 0.0) {
+            if (increment) {
+                /* HBV-light's 1-mm increments (hs_hbv.c): a data-dependent loop per lane, so
+                 * lane by lane, with the scalar model's operations in its order. */
+                for (size_t j = 0; j < n_real; j++) {
+                    double rch = 0.0, smj = sm[j];
+                    const double in = outflow[j];
+                    if (in != 0.0) {
+                        const double whole = in < HS_HBV_INCREMENT_MAX_MM ? floor(in) : 0.0;
+                        for (double k = 0.0; k < whole; k += 1.0) {
+                            const double x = py_min(smj / fc[j], 1.0);
+                            const double r = pow_vector ? hsb_pow(x, beta[j]) : pow(x, beta[j]);
+                            rch += r;
+                            smj = smj + 1.0 - r;
+                        }
+                        const double rest = in - whole;
+                        const double x = py_min(smj / fc[j], 1.0);
+                        const double pr = pow_vector ? hsb_pow(x, beta[j]) : pow(x, beta[j]);
+                        const double r = rest * pr;
+                        rch += r;
+                        smj = smj + rest - r;
+                    }
+                    rch_inc[j] = rch;
+                    sm_inc[j] = smj;
+                }
+            } else if (n_need == 0.0) {
 #pragma omp simd aligned(pw : 64)
                 for (size_t j = 0; j < W; j++) pw[j] = 1.0;
             } else if (pow_vector) {
@@ -328,11 +359,13 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
 
             /* B: rest of the soil routine (§1.3) and the response routine (§1.4). */
 #pragma omp simd aligned(lpfc, k0, k1, k2, uzl, percmax, sm, suz, slz, snow_start : 64) \
-    aligned(outflow, pw, q : 64)
+    aligned(outflow, pw, q, rch_inc, sm_inc : 64)
             for (size_t j = 0; j < W; j++) {
                 const double sm_before = sm[j];
-                const double recharge = outflow[j] * pw[j];
-                double smv = sm_before + outflow[j] - recharge;
+                const double rch_bulk = outflow[j] * pw[j];
+                const double sm_bulk = sm_before + outflow[j] - rch_bulk;
+                const double recharge = inc_flag > 0.0 ? rch_inc[j] : rch_bulk;
+                double smv = inc_flag > 0.0 ? sm_inc[j] : sm_bulk;
                 const double sm_mean = 0.5 * (sm_before + smv);
                 const double sm_et = mean_flag > 0.0 ? sm_mean : smv;
                 const double sm_ratio = sm_et / lpfc[j];
@@ -439,10 +472,6 @@ hs_status hs_hbv_batch_create(size_t n_lanes_max, size_t n_steps_max, const hs_m
     if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "HBV batch: NULL option array");
     hs_hbv_options o;
     HS_TRY(hs_hbv_options_parse(opts, n_opts, ctx, &o));
-    if (o.increment)
-        return HS_FAIL(ctx, HS_ERR_CONFIG, "HBV batch: HBV_RECHARGE = increment (set by "
-                       "HBV_VARIANT = light) is not supported by the batched kernel; use the "
-                       "scalar HBV model, or HBV_RECHARGE = bulk");
     bool pow_vector = false;
     for (size_t i = 0; i < n_opts; i++) {
         if (!opts[i].key || !hsb_streq_ci(opts[i].key, "HBV_BATCH_POW")) continue;

@@ -14,6 +14,10 @@
  * It bounds MAXBAS (physical limit 0 <= MAXBAS <= HS_HBV_RING days) and HBV_ROUTING_BUFFER. */
 #define HS_HBV_RING 16
 
+/* Inputs above this many mm in one step are not split into 1-mm increments (a guard against
+ * absurd or non-finite forcing looping for ever); the bulk formula is used instead. */
+#define HS_HBV_INCREMENT_MAX_MM 1.0e6
+
 /* The HBV options of hs_hbv.h, parsed. */
 typedef struct hs_hbv_options {
     bool light;            /* HBV_VARIANT = light */

@@ -8,7 +8,7 @@
  *     e = 0, exact 0 at x = 0.
  *  2. HBV_BATCH_POW = exact: runoff, AET, input and final storage BIT-IDENTICAL (==) to the
  *     scalar model, batch sizes 1, 3, 5, 8, 12, 17, 33 (every group width and remainder), for
- *     the default options and two other option sets.
+ *     the default options and five other option sets.
  *  3. HBV_BATCH_POW = vector: runoff relative difference <= 1e-12 (relative to max(|q|, 1e-6
  *     mm/d)), KGE absolute difference <= 1e-12; the measured maxima are printed.
  *  4. Mass balance per lane: sum(input) - sum(AET) - sum(runoff) - (S_end - S_start) within
@@ -17,7 +17,9 @@
  *  5. KGE ranking of 40 candidates (last 1,461 days vs observed discharge 05BB001): the best
  *     candidate and the whole order are the same under scalar and batched (both pow modes).
  *  6. Error paths and ownership: each bad argument or option gives its status and a message
- *     naming what is wrong. */
+ *     naming what is wrong.
+ * Both variants are covered: "symfluence" (default) and "light" (1-mm recharge increments,
+ * AET from the mean SM, integral MAXBAS weights, SM0 = LP*FC), plus other option mixes. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -144,13 +146,18 @@ static void test_exact(hs_ctx *ctx, const bow_forcing *bf)
     const hs_model_option o_mixed[] = {{"HBV_AET_SM", "mean"},       {"HBV_AET_SNOW_OFF", "true"},
                                        {"HBV_MAXBAS", "integral"},   {"HBV_INITIAL_SNOW", "50"},
                                        {"HBV_ROUTING_BUFFER", "12"}};
-    const hs_model_option o_light[] = {{"HBV_VARIANT", "light"}, {"HBV_RECHARGE", "bulk"}};
+    const hs_model_option o_light_bulk[] = {{"HBV_VARIANT", "light"}, {"HBV_RECHARGE", "bulk"}};
+    const hs_model_option o_light[] = {{"HBV_VARIANT", "light"}};
+    const hs_model_option o_light_snow[] = {{"HBV_VARIANT", "LIGHT"},
+                                            {"HBV_AET_SNOW_OFF", "true"},
+                                            {"HBV_INITIAL_SNOW", "50"}};
     const struct {
         const char *name;
         const hs_model_option *opts;
         size_t n;
     } cases[] = {{"default", o_default, 1}, {"mean+snow_off+integral", o_mixed, 5},
-                 {"light+bulk", o_light, 2}};
+                 {"light+bulk", o_light_bulk, 2}, {"light", o_light, 1},
+                 {"light+snow_off", o_light_snow, 3}};
     static const size_t sizes[] = {1, 3, 5, 8, 12, 17, 33};
     const size_t n = bf->n, nmax = 33;
     const hs_forcing_view f = lumped_view(bf);
@@ -209,16 +216,16 @@ static void test_exact(hs_ctx *ctx, const bow_forcing *bf)
 
 /* ---- 3. vector mode: round-off agreement ----------------------------------------------------- */
 
-static void test_vector(hs_ctx *ctx, const bow_forcing *bf, const double *obs)
+static void test_vector_case(hs_ctx *ctx, const bow_forcing *bf, const double *obs,
+                             const char *name, const hs_model_option *opts, size_t n_opts)
 {
-    const hs_model_option opts[] = {{"HBV_BATCH_POW", "vector"}};
     static const size_t sizes[] = {1, 3, 8, 17, 32};
     const size_t n = bf->n, nmax = 32;
     const hs_forcing_view f = lumped_view(bf);
     double *q = malloc(2 * nmax * n * sizeof *q);
     double *par = malloc(nmax * HS_HBV_NPAR * sizeof *par);
     hs_hbv_batch *b = NULL;
-    HS_CHECK_INT(hs_hbv_batch_create(nmax, n, opts, 1, ctx, &b), HS_OK);
+    HS_CHECK_INT(hs_hbv_batch_create(nmax, n, opts, n_opts, ctx, &b), HS_OK);
     if (!q || !par || !b) {
         HS_CHECK(0);
         goto done;
@@ -230,7 +237,7 @@ static void test_vector(hs_ctx *ctx, const bow_forcing *bf, const double *obs)
     for (size_t si = 0; si < sizeof sizes / sizeof sizes[0]; si++) {
         const size_t B = sizes[si];
         for (size_t k = 0; k < B; k++) random_params(&seed, par + k * HS_HBV_NPAR);
-        if (run_scalar(ctx, opts, 1, par, B, &f, q, NULL, NULL, NULL) != 0) {
+        if (run_scalar(ctx, opts, n_opts, par, B, &f, q, NULL, NULL, NULL) != 0) {
             HS_CHECK(0);
             continue;
         }
@@ -254,13 +261,21 @@ static void test_vector(hs_ctx *ctx, const bow_forcing *bf, const double *obs)
     HS_CHECK(max_rel <= 1e-12);
     HS_CHECK(max_kge <= 1e-12);
     HS_CHECK(n_differ > 0); /* the vector pow is not glibc's: some bits must differ */
-    fprintf(stderr, "vector mode vs scalar: runoff max abs diff %.3g mm/d, max rel diff %.3g "
-            "(%zu values differ at all), KGE max abs diff %.3g\n", max_abs, max_rel, n_differ,
-            max_kge);
+    fprintf(stderr, "vector mode vs scalar (%s): runoff max abs diff %.3g mm/d, max rel diff "
+            "%.3g (%zu values differ at all), KGE max abs diff %.3g\n", name, max_abs, max_rel,
+            n_differ, max_kge);
 done:
     hs_hbv_batch_destroy(&b);
     free(q);
     free(par);
+}
+
+static void test_vector(hs_ctx *ctx, const bow_forcing *bf, const double *obs)
+{
+    const hs_model_option o_sym[] = {{"HBV_BATCH_POW", "vector"}};
+    const hs_model_option o_light[] = {{"HBV_BATCH_POW", "vector"}, {"HBV_VARIANT", "light"}};
+    test_vector_case(ctx, bf, obs, "symfluence", o_sym, 1);
+    test_vector_case(ctx, bf, obs, "light", o_light, 2);
 }
 
 /* ---- 4. mass balance per lane ---------------------------------------------------------------- */
@@ -271,6 +286,8 @@ static void test_mass_balance(hs_ctx *ctx, const bow_forcing *bf)
     const hs_model_option o_integral[] = {{"HBV_MAXBAS", "integral"}};
     const hs_model_option o_integral_vec[] = {{"HBV_MAXBAS", "integral"},
                                               {"HBV_BATCH_POW", "vector"}};
+    const hs_model_option o_light[] = {{"HBV_VARIANT", "light"}};
+    const hs_model_option o_light_vec[] = {{"HBV_VARIANT", "light"}, {"HBV_BATCH_POW", "vector"}};
     const struct {
         const char *name;
         const hs_model_option *opts;
@@ -279,7 +296,9 @@ static void test_mass_balance(hs_ctx *ctx, const bow_forcing *bf)
     } cases[] = {{"sampled (symfluence)", NULL, 0, true},
                  {"sampled, vector pow", o_sampled_vec, 1, true},
                  {"integral", o_integral, 1, false},
-                 {"integral, vector pow", o_integral_vec, 2, false}};
+                 {"integral, vector pow", o_integral_vec, 2, false},
+                 {"light", o_light, 1, false},
+                 {"light, vector pow", o_light_vec, 2, false}};
     enum { B = 17 };
     const size_t n = bf->n;
     const hs_forcing_view f = lumped_view(bf);
@@ -405,9 +424,11 @@ static void test_errors(hs_ctx *ctx, const bow_forcing *bf)
     HS_CHECK_INT(hs_hbv_batch_create(0, 10, NULL, 0, ctx, &b), HS_ERR_ARG);
     HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "n_lanes_max");
     HS_CHECK_INT(hs_hbv_batch_create(4, 10, NULL, 0, ctx, NULL), HS_ERR_ARG);
-    const hs_model_option light[] = {{"HBV_VARIANT", "light"}};
-    HS_CHECK_INT(hs_hbv_batch_create(4, 10, light, 1, ctx, &b), HS_ERR_CONFIG);
-    HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "HBV_RECHARGE");
+    const hs_model_option badvariant[] = {{"HBV_VARIANT", "heavy"}};
+    HS_CHECK_INT(hs_hbv_batch_create(4, 10, badvariant, 1, ctx, &b), HS_ERR_CONFIG);
+    HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "HBV_VARIANT");
+    HS_CHECK_INT(hs_hbv_batch_create(SIZE_MAX / 2, 10, NULL, 0, ctx, &b), HS_ERR_ARG);
+    HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "overflow");
     const hs_model_option badpow[] = {{"HBV_BATCH_POW", "fast"}};
     HS_CHECK_INT(hs_hbv_batch_create(4, 10, badpow, 1, ctx, &b), HS_ERR_CONFIG);
     HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "HBV_BATCH_POW");
