@@ -14,8 +14,9 @@
  *   A  snow routine and the soil's inputs (outflow I, relative SM = min(SM/FC, 1));
  *   P  the recharge power min(SM/FC,1)^BETA: glibc pow() lane by lane where the scalar model
  *      calls it (exact mode), or the vectorised exp(BETA*log(x)) below (vector mode); with
- *      HBV_RECHARGE = increment (HBV-light), the whole 1-mm loop, lane by lane (its trip count
- *      depends on the lane's input), in the scalar model's order;
+ *      HBV_RECHARGE = increment (HBV-light), the whole 1-mm loop in the scalar model's order:
+ *      lane by lane around glibc's pow (exact), or all lanes together, masked, to the group's
+ *      largest count (vector);
  *   B  the rest of the soil routine, the response routine and the runoff Q = Q0 + Q1 + Q2;
  *   R  MAXBAS routing into a ring buffer [slot][lane].
  * Thresholds are selects (py_max/py_min and ternaries), which GCC turns into compares and
@@ -244,6 +245,7 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
     HSB_ALIGNED double snow_start[HSB_GROUP], outflow[HSB_GROUP], rel[HSB_GROUP];
     HSB_ALIGNED double pw[HSB_GROUP], q[HSB_GROUP];
     HSB_ALIGNED double rch_inc[HSB_GROUP], sm_inc[HSB_GROUP]; /* HBV_RECHARGE = increment */
+    HSB_ALIGNED double n_mm[HSB_GROUP];                       /* whole mm of the input */
     HSB_ALIGNED double w[HSB_RING][HSB_GROUP], ring[HSB_RING][HSB_GROUP];
 
     /* Set up the lanes; padding lanes copy the first set (valid parameters, dropped output). */
@@ -322,9 +324,40 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
 
             /* P: the recharge power, 1 where the scalar model skips pow (exact rewrite). On
              * dry or frozen days no lane needs it (the lanes share the forcing). */
-            if (increment) {
-                /* HBV-light's 1-mm increments (hs_hbv.c): a data-dependent loop per lane, so
-                 * lane by lane, with the scalar model's operations in its order. */
+            if (increment && pow_vector) {
+                /* HBV-light's 1-mm increments (hs_hbv.c), all lanes together: the loop runs
+                 * to the largest whole-mm count of the group, each lane's updates masked off
+                 * past its own count; then the fractional rest. The scalar model's operations
+                 * in its order, with the vector power. */
+                double max_mm = 0.0;
+#pragma omp simd aligned(outflow, n_mm, rch_inc, sm_inc, sm : 64) reduction(max : max_mm)
+                for (size_t j = 0; j < W; j++) {
+                    const double fl = floor(outflow[j]);
+                    n_mm[j] = outflow[j] < HS_HBV_INCREMENT_MAX_MM ? fl : 0.0;
+                    rch_inc[j] = 0.0;
+                    sm_inc[j] = sm[j];
+                    max_mm = n_mm[j] > max_mm ? n_mm[j] : max_mm;
+                }
+                for (double k = 0.0; k < max_mm; k += 1.0) {
+#pragma omp simd aligned(fc, beta, n_mm, rch_inc, sm_inc : 64)
+                    for (size_t j = 0; j < W; j++) {
+                        const double r = hsb_pow(py_min(sm_inc[j] / fc[j], 1.0), beta[j]);
+                        const double rch = rch_inc[j] + r, smj = sm_inc[j] + 1.0 - r;
+                        rch_inc[j] = k < n_mm[j] ? rch : rch_inc[j];
+                        sm_inc[j] = k < n_mm[j] ? smj : sm_inc[j];
+                    }
+                }
+#pragma omp simd aligned(fc, beta, outflow, n_mm, rch_inc, sm_inc : 64)
+                for (size_t j = 0; j < W; j++) {
+                    const double rest = outflow[j] - n_mm[j];
+                    const double r = rest * hsb_pow(py_min(sm_inc[j] / fc[j], 1.0), beta[j]);
+                    const double rch = rch_inc[j] + r, smj = sm_inc[j] + rest - r;
+                    rch_inc[j] = outflow[j] != 0.0 ? rch : 0.0;
+                    sm_inc[j] = outflow[j] != 0.0 ? smj : sm_inc[j];
+                }
+            } else if (increment) {
+                /* HBV-light's 1-mm increments (hs_hbv.c), exact: a data-dependent loop per
+                 * lane around glibc's pow, lane by lane, in the scalar model's order. */
                 for (size_t j = 0; j < n_real; j++) {
                     double rch = 0.0, smj = sm[j];
                     const double in = outflow[j];
@@ -332,14 +365,13 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
                         const double whole = in < HS_HBV_INCREMENT_MAX_MM ? floor(in) : 0.0;
                         for (double k = 0.0; k < whole; k += 1.0) {
                             const double x = py_min(smj / fc[j], 1.0);
-                            const double r = pow_vector ? hsb_pow(x, beta[j]) : pow(x, beta[j]);
+                            const double r = pow(x, beta[j]);
                             rch += r;
                             smj = smj + 1.0 - r;
                         }
                         const double rest = in - whole;
                         const double x = py_min(smj / fc[j], 1.0);
-                        const double pr = pow_vector ? hsb_pow(x, beta[j]) : pow(x, beta[j]);
-                        const double r = rest * pr;
+                        const double r = rest * pow(x, beta[j]);
                         rch += r;
                         smj = smj + rest - r;
                     }
