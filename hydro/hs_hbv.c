@@ -82,7 +82,6 @@ static const char *const hbv_option_keys[] = {
 };
 #define HBV_N_OPTION_KEYS (sizeof hbv_option_keys / sizeof hbv_option_keys[0])
 
-
 struct hs_model_impl {
     size_t n_hru;
     hs_hbv_options opt;
