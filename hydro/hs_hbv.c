@@ -39,6 +39,7 @@
  * Memory: everything is allocated in create (structure of arrays over HRUs, 64-byte aligned);
  * run() allocates nothing and touches only the HRUs of its range. */
 #include "hs_hbv.h"
+#include "hs_hbv_impl.h"
 
 #include <errno.h>
 #include <math.h>
@@ -46,14 +47,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Ring-buffer slots per HRU (a power of two): the most routing weights any scheme may need.
- * It bounds MAXBAS (physical limit 0 <= MAXBAS <= HBV_RING days) and HBV_ROUTING_BUFFER. */
-#define HBV_RING 16
+/* Ring-buffer slots per HRU (hs_hbv_impl.h). */
+#define HBV_RING HS_HBV_RING
 #define HBV_RING_MASK (HBV_RING - 1)
 
-/* Inputs above this many mm in one step are not split into 1-mm increments (a guard against
- * absurd or non-finite forcing looping for ever); the bulk formula is used instead. */
-#define HBV_INCREMENT_MAX_MM 1.0e6
+/* Inputs above this many mm in one step are not split into 1-mm increments (hs_hbv_impl.h). */
+#define HBV_INCREMENT_MAX_MM HS_HBV_INCREMENT_MAX_MM
 
 /* ---- parameter table (docs-models.md §1 "SYMFLUENCE's defaults/bounds") --------------------- */
 
@@ -83,20 +82,9 @@ static const char *const hbv_option_keys[] = {
 };
 #define HBV_N_OPTION_KEYS (sizeof hbv_option_keys / sizeof hbv_option_keys[0])
 
-typedef struct hbv_options {
-    bool light;            /* HBV_VARIANT = light */
-    bool increment;        /* HBV_RECHARGE = increment (HBV-light 1-mm steps) */
-    bool aet_mean;         /* HBV_AET_SM = mean: SM for AET is the mean before/after input (a) */
-    bool aet_snow_off;     /* HBV_AET_SNOW_OFF: no AET while snow lay at the start of the step (b) */
-    bool integral;         /* HBV_MAXBAS = integral (HBV-light weights) */
-    bool sm0_from_lpfc;    /* initial SM = LP*FC (light, unless HBV_INITIAL_SM is given) */
-    double sm0, suz0, slz0, snow0; /* initial stores, mm */
-    size_t buffer_len;     /* HBV_ROUTING_BUFFER: length L of the sampled scheme's buffer */
-} hbv_options;
-
 struct hs_model_impl {
     size_t n_hru;
-    hbv_options opt;
+    hs_hbv_options opt;
     bool initialized;
     double *par;        /* [HS_HBV_NPAR][n_hru] */
     double *snow;       /* [n_hru] SP, frozen snow, mm */
@@ -156,8 +144,8 @@ static hs_status hbv_parse_mm(hs_ctx *ctx, const char *key, const char *value, d
     return HS_OK;
 }
 
-static hs_status hbv_parse_options(const hs_model_option *opts, size_t n_opts, hs_ctx *ctx,
-                                   hbv_options *o)
+hs_status hs_hbv_options_parse(const hs_model_option *opts, size_t n_opts, hs_ctx *ctx,
+                               hs_hbv_options *o)
 {
     static const char *const variants[] = {"symfluence", "light"};
     static const char *const recharge[] = {"bulk", "increment"};
@@ -317,8 +305,8 @@ static hs_status hbv_create(const hs_model_option *opts, size_t n_opts, size_t n
     *out = NULL;
     if (n_hru == 0) return HS_FAIL(ctx, HS_ERR_ARG, "HBV: the domain has no HRUs (n_hru = 0)");
     if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "HBV: NULL option array");
-    hbv_options o;
-    HS_TRY(hbv_parse_options(opts, n_opts, ctx, &o));
+    hs_hbv_options o;
+    HS_TRY(hs_hbv_options_parse(opts, n_opts, ctx, &o));
 
     hs_model_impl *m = NULL;
     HS_TRY(hs_alloc(ctx, 1, sizeof *m, "HBV model", (void **)&m));
@@ -352,7 +340,7 @@ fail:
  * and PERC >= 0; K0, K1, K2 in [0, 1] (fractions of a store per day; K0 + K1 > 1 can drain SUZ
  * below 0, which is clamped as in SYMFLUENCE and then no longer conserves mass);
  * 0 <= MAXBAS <= 16 d (the routing buffer holds 16 days). */
-static hs_status hbv_check_param(hs_ctx *ctx, size_t k, size_t hru, double v)
+hs_status hs_hbv_param_check(hs_ctx *ctx, size_t k, const char *what, size_t index, double v)
 {
     const char *name = hbv_params[k].name;
     const char *need = NULL;
@@ -382,8 +370,8 @@ static hs_status hbv_check_param(hs_ctx *ctx, size_t k, size_t hru, double v)
         break;
     }
     if (ok) return HS_OK;
-    return HS_FAIL(ctx, HS_ERR_ARG, "HBV parameter %s = %.17g for HRU %zu is outside its physical "
-                   "limits (must be %s)", name, v, hru, need);
+    return HS_FAIL(ctx, HS_ERR_ARG, "HBV parameter %s = %.17g for %s %zu is outside its physical "
+                   "limits (must be %s)", name, v, what, index, need);
 }
 
 static hs_status hbv_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
@@ -393,7 +381,7 @@ static hs_status hbv_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
     /* Validate everything before changing anything: a failed init leaves the model as it was. */
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < HS_HBV_NPAR; k++)
-            HS_TRY(hbv_check_param(ctx, k, i, params[i * HS_HBV_NPAR + k]));
+            HS_TRY(hs_hbv_param_check(ctx, k, "HRU", i, params[i * HS_HBV_NPAR + k]));
 
     for (size_t i = 0; i < n; i++) {
         const double *p = params + i * HS_HBV_NPAR;
@@ -546,7 +534,7 @@ HBV_INLINE void hbv_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *f
 static void hbv_run_hru_dispatch(hs_model_impl *m, size_t i, const hs_forcing_view *f,
                                  const hs_flux_view *out)
 {
-    const hbv_options *o = &m->opt;
+    const hs_hbv_options *o = &m->opt;
     if (!o->increment && !o->aet_mean && !o->aet_snow_off)
         hbv_run_hru(m, i, f, out, false, false, false); /* symfluence */
     else if (o->increment && o->aet_mean && !o->aet_snow_off)
