@@ -204,6 +204,9 @@ typedef struct engine {
     hs_io_counts io_ckpt;
     bool stopped;
     size_t stop_after; /* test hook HS_TEST_STOP_AFTER: behave as if interrupted after N */
+    bool batched;      /* local workers evaluate whole batches with the batched kernel */
+    double *bl_loss, *bl_value; /* [batch] scratch of batched evaluations */
+    bool *bl_failed;
 } engine;
 
 /* A stop was requested (signal, or the test hook once enough evaluations are in). */
@@ -958,9 +961,54 @@ static hs_status batch_chunk(void *user, size_t c, int thread, hs_ctx *ctx) {
     return HS_OK;
 }
 
+/* Lanes [first, first + count) of a batch on worker `slot` with the batched kernel. */
+static hs_status batch_lanes(engine *g, int slot, const double *X, const size_t *ids, size_t first,
+                             size_t count, reply *R) {
+    const double t0 = hs_wall_time();
+    HS_TRY(hs_workspace_evaluate_batch(g->ws[slot], X + first * g->n_cal, ids + first, count,
+                                       g->bl_loss + first, g->bl_value + first,
+                                       g->bl_failed + first, g->wctx[slot]));
+    const double dt = hs_wall_time() - t0;
+    g->busy[slot] += dt;
+    for (size_t c = first; c < first + count; c++) {
+        R[c].k = slot;
+        R[c].id = ids[c];
+        R[c].loss = g->bl_loss[c];
+        R[c].value = g->bl_value[c];
+        R[c].failed = g->bl_failed[c];
+        R[c].busy_s = dt / (double)count;
+    }
+    return HS_OK;
+}
+
+typedef struct lanes_job {
+    engine *g;
+    const double *X;
+    const size_t *ids;
+    size_t nb;
+    int parts;
+    reply *R;
+} lanes_job;
+
+static hs_status lanes_chunk(void *user, size_t c, int thread, hs_ctx *ctx) {
+    (void)ctx;
+    lanes_job *j = user;
+    /* contiguous, nearly equal shares: part c gets lanes [c nb / parts, (c + 1) nb / parts) */
+    const size_t a = c * j->nb / (size_t)j->parts, b = (c + 1) * j->nb / (size_t)j->parts;
+    if (b == a) return HS_OK;
+    return batch_lanes(j->g, thread, j->X, j->ids, a, b - a, j->R);
+}
+
 static hs_status evaluate_batch(engine *g, const double *X, const size_t *ids, size_t nb,
                                 reply *R) {
     const size_t n = g->n_cal;
+    if (g->batched) {
+        if (g->s->tier == HS_TIER_SEQUENTIAL) return batch_lanes(g, 0, X, ids, 0, nb, R);
+        const int parts = (int)(nb < (size_t)g->s->workers ? nb : (size_t)g->s->workers);
+        lanes_job j = {g, X, ids, nb, parts, R};
+        g->wctx[0] = g->ctx;
+        return hs_exec_chunks((size_t)parts, parts, false, lanes_chunk, &j, g->wctx);
+    }
     switch (g->s->tier) {
     case HS_TIER_SEQUENTIAL:
         for (size_t c = 0; c < nb; c++) {
@@ -1213,6 +1261,9 @@ static void engine_free(engine *g) {
     hs_free(g->redo_x);
     hs_dds_destroy(&g->dds);
     hs_adds_destroy(&g->adds);
+    hs_free(g->bl_loss);
+    hs_free(g->bl_value);
+    hs_free(g->bl_failed);
 }
 
 hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib_options *o,
@@ -1258,6 +1309,28 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     }
     for (int k = 0; st == HS_OK && k < g.n_local; k++)
         st = hs_workspace_create(e, s->hru_threads, &s->delay, g.wctx[k], &g.ws[k]);
+    /* MODEL_BACKEND: batched when asked, or (auto) when each local worker gets 8 or more
+     * candidates of a DDS batch, where the kernel is faster than the scalar model (docs:
+     * performance.md); its exact mode gives the same bits, so the choice changes no result */
+    if (st == HS_OK && (e->backend == 2 || (e->backend == 0 && e->batch_eligible))) {
+        const bool local = s->tier == HS_TIER_SEQUENTIAL || s->tier == HS_TIER_THREADS;
+        const size_t lanes = (s->batch + (size_t)s->workers - 1) / (size_t)s->workers;
+        if (s->async || !local) {
+            if (e->backend == 2)
+                hs_log(ctx, HS_LOG_WARN,
+                       "MODEL_BACKEND batched: %s evaluates one candidate at a time; the scalar "
+                       "model is used", s->async ? "ASYNC_DDS" : hs_tier_name(s->tier));
+        } else if (e->backend == 2 || lanes >= 8) {
+            g.batched = true;
+            for (int k = 0; st == HS_OK && k < g.n_local; k++)
+                st = hs_workspace_enable_batch(g.ws[k], lanes, g.wctx[k]);
+            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_loss, s->batch, "batch");
+            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_value, s->batch, "batch");
+            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_failed, s->batch, "batch");
+            if (st == HS_OK)
+                hs_log(ctx, HS_LOG_INFO, "model backend: batched (%zu lanes per worker)", lanes);
+        }
+    }
     if (st == HS_OK && s->async) {
         hs_adds_config ac = {n, e->lower, e->upper, e->x0, g.cap, e->dds_r, e->seed, s->pool};
         st = hs_adds_create(&ac, ctx, &g.adds);
@@ -1327,6 +1400,7 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     res->best_params = out->best_params;
     res->best_value = g.best_value;
     res->algorithm = s->async ? "ASYNC_DDS" : "DDS";
+    res->backend = g.batched ? "batched" : "scalar";
     res->batch_size = s->async ? s->pool : s->batch;
     res->wall_s = wall;
     double busy = 0;

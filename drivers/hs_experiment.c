@@ -705,18 +705,29 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
             st = HS_FAIL(ctx, HS_ERR_CONFIG, "OUTPUT_DIR: path too long");
     }
     if (st == HS_OK) st = read_domain(e, cfg, out_root, ctx);
-    int backend = 0;
     if (st == HS_OK) st = setup_routing(e, cfg, ctx);
-    if (st == HS_OK) st = hs_config_get_enum(cfg, "MODEL_BACKEND", ctx, &backend, NULL);
-    if (st == HS_OK && backend >= 2)
+    if (st == HS_OK) st = hs_config_get_enum(cfg, "MODEL_BACKEND", ctx, &e->backend, NULL);
+    if (st == HS_OK && e->backend == 3)
         st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                     "%s: MODEL_BACKEND %s is not available in this build; use auto or scalar",
-                     hs_config_origin(cfg, "MODEL_BACKEND"), backend == 2 ? "batched" : "gpu");
+                     "%s: MODEL_BACKEND gpu: this hydroscale was built without a GPU backend "
+                     "(configure with -DHS_ENABLE_GPU=ON where a CUDA compiler is installed); "
+                     "use auto, scalar or batched",
+                     hs_config_origin(cfg, "MODEL_BACKEND"));
     if (st == HS_OK && !e->topo)
         st = hs_config_get_double(cfg, "BASIN_AREA_KM2", ctx, &e->area_km2);
     if (st == HS_OK) st = prepare_forcing(e, cfg, ctx);
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
     if (st == HS_OK) st = setup_model(e, cfg, ctx);
+    if (st == HS_OK) {
+        /* the batched SIMD kernel exists for HBV on one lumped series, unrouted (issue #7) */
+        e->batch_eligible = strcmp(e->ops->name, "HBV") == 0 && e->n_hru == 1 && !e->net;
+        if (e->backend == 2 && !e->batch_eligible)
+            st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                         "%s: MODEL_BACKEND batched runs HBV on a lumped, unrouted basin; this run "
+                         "is %s with %zu HRU(s)%s: use auto or scalar",
+                         hs_config_origin(cfg, "MODEL_BACKEND"), e->ops->name, e->n_hru,
+                         e->net ? " and routing" : "");
+    }
     if (st == HS_OK) st = extend_params_with_routing(e, ctx);
     if (st == HS_OK) st = setup_parameters(e, cfg, params_path, ctx);
     int metric = 0;

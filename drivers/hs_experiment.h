@@ -77,6 +77,8 @@ typedef struct hs_experiment {
     size_t n_model_opts;
     char **model_opt_texts; /* [n_model_opts] owned text of map-valued options, or NULL */
     double *params;     /* [n_params] full vector: defaults, PARAMETERS, --params */
+    int backend;        /* MODEL_BACKEND: 0 auto, 1 scalar, 2 batched (validated), 3 gpu */
+    bool batch_eligible; /* the batched kernel can run this experiment (HBV, lumped, unrouted) */
     double *params_hru; /* [n_hru][n_params] work copy used by evaluations */
 
     /* calibration */

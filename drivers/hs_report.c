@@ -183,6 +183,7 @@ hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s, hs_
     add_num(exec, "mpi_ranks", s->mpi_ranks > 0 ? s->mpi_ranks : 1);
     if (s->calib) {
         add_num(exec, "worker_utilization", s->calib->utilization);
+        cJSON_AddStringToObject(exec, "model_backend", s->calib->backend);
         add_num(exec, s->calib->algorithm[0] == 'A' ? "pool_size" : "batch_size",
                 (double)s->calib->batch_size);
         add_num(exec, "failed_candidates", (double)s->calib->n_failed);

@@ -22,6 +22,7 @@ typedef struct hs_calib_result {
     const double *best_params; /* [n_params] full vector */
     double best_value;
     const char *algorithm;    /* "DDS" or "ASYNC_DDS" */
+    const char *backend;      /* "scalar" or "batched" */
     size_t batch_size;        /* DDS: candidates per iteration; ASYNC_DDS: pool size */
     double wall_s;            /* the calibration loop */
     double eval_s;            /* summed evaluation time over workers */

@@ -8,6 +8,8 @@
 #include <string.h>
 
 #include "hs_exec.h"
+#include "hs_hbv.h"
+#include "hs_hbv_batch.h"
 #include "hs_rng.h"
 #include "hs_sys.h"
 
@@ -33,6 +35,11 @@ struct hs_workspace {
     hs_route *router;
     hs_route_params route_params; /* those the router was built with */
     double model_s, route_s;      /* time in the model and in routing, summed over runs */
+    /* batched backend (NULL when scalar) */
+    hs_hbv_batch *batch;
+    size_t n_lanes;
+    double *batch_params; /* [n_lanes][n_model_params] */
+    double *batch_runoff; /* [n_lanes][n_steps_cal] */
     double *runoff_ms; /* [n_time][n_hru] */
     double *q_seg;     /* [n_time][n_seg] */
 };
@@ -120,6 +127,9 @@ void hs_workspace_destroy(hs_workspace **wsp) {
     hs_workspace *ws = *wsp;
     hs_model_destroy(&ws->model);
     hs_route_destroy(&ws->router);
+    hs_hbv_batch_destroy(&ws->batch);
+    hs_free(ws->batch_params);
+    hs_free(ws->batch_runoff);
     hs_free(ws->runoff_ms);
     hs_free(ws->q_seg);
     if (ws->tctx)
@@ -250,5 +260,66 @@ hs_status hs_workspace_evaluate(hs_workspace *ws, const double *x, uint64_t id, 
     *value = v;
     *loss = *failed ? INFINITY : hs_metric_loss(e->metric, v);
     spin_for(hs_eval_delay_seconds(&ws->delay, id));
+    return HS_OK;
+}
+
+hs_status hs_workspace_enable_batch(hs_workspace *ws, size_t n_lanes, hs_ctx *ctx) {
+    const hs_experiment *e = ws->e;
+    if (!e->batch_eligible)
+        return HS_FAIL(ctx, HS_ERR_INTERNAL, "the batched backend cannot run model %s here",
+                       e->ops->name);
+    if (n_lanes == 0) n_lanes = 1;
+    HS_TRY(hs_hbv_batch_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
+                               &ws->batch));
+    ws->n_lanes = n_lanes;
+    HS_TRY(HS_ALLOC_ARRAY(ctx, ws->batch_params, n_lanes * e->n_model_params, "batch parameters"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, ws->batch_runoff, n_lanes * ws->n_steps_cal, "batch runoff"));
+    return HS_OK;
+}
+
+hs_status hs_workspace_evaluate_batch(hs_workspace *ws, const double *X, const size_t *ids,
+                                      size_t n, double *loss, double *value, bool *failed,
+                                      hs_ctx *ctx) {
+    const hs_experiment *e = ws->e;
+    const size_t nc = e->n_cal, np = e->n_model_params, nt = ws->n_steps_cal;
+    if (!ws->batch || n > ws->n_lanes) {
+        for (size_t k = 0; k < n; k++)
+            HS_TRY(hs_workspace_evaluate(ws, X + k * nc, ids[k], &loss[k], &value[k], &failed[k], ctx));
+        return HS_OK;
+    }
+    for (size_t k = 0; k < n; k++) {
+        double *p = ws->batch_params + k * np;
+        memcpy(p, e->params, np * sizeof *p);
+        for (size_t j = 0; j < nc; j++) p[e->cal_index[j]] = X[k * nc + j];
+    }
+    hs_forcing_view v = e->view;
+    v.n_time = nt;
+    const double t0 = hs_wall_time();
+    hs_status st = hs_hbv_batch_run(ws->batch, ws->batch_params, n, &v, ws->batch_runoff, ctx);
+    ws->model_s += hs_wall_time() - t0;
+    if (st == HS_ERR_ARG) {
+        /* some candidate is outside the model's limits: find which, one by one */
+        for (size_t k = 0; k < n; k++)
+            HS_TRY(hs_workspace_evaluate(ws, X + k * nc, ids[k], &loss[k], &value[k], &failed[k], ctx));
+        return HS_OK;
+    }
+    HS_TRY(st);
+    for (size_t k = 0; k < n; k++) {
+        const double *q_mm = ws->batch_runoff + k * nt;
+        failed[k] = false;
+        for (size_t t = 0; t < nt; t++) {
+            ws->q_sim_m3s[t] = q_mm[t] * e->mm_to_m3s;
+            if (!isfinite(ws->q_sim_m3s[t])) failed[k] = true;
+        }
+        if (failed[k]) {
+            value[k] = NAN;
+            loss[k] = INFINITY;
+        } else {
+            value[k] = hs_metric_eval(e->metric, ws->q_sim_m3s + ws->cal_first,
+                                      e->q_obs_m3s + ws->cal_first, ws->cal_n);
+            loss[k] = hs_metric_loss(e->metric, value[k]);
+        }
+        spin_for(hs_eval_delay_seconds(&ws->delay, ids[k]));
+    }
     return HS_OK;
 }

@@ -50,6 +50,18 @@ HS_NODISCARD hs_status hs_workspace_evaluate(hs_workspace *ws, const double *x, 
                                              double *loss, double *value, bool *failed,
                                              hs_ctx *ctx);
 
+/** Makes the workspace evaluate batches with the batched SIMD HBV kernel (hs_hbv_batch.h, exact
+ *  mode: bit-identical to the scalar model) for up to n_lanes candidates at once. Only for an
+ *  experiment with e->batch_eligible. */
+HS_NODISCARD hs_status hs_workspace_enable_batch(hs_workspace *ws, size_t n_lanes, hs_ctx *ctx);
+
+/** Evaluates `n` candidates X[n][n_cal] (ids[n]) in one batched run; as hs_workspace_evaluate
+ *  per candidate (loss, value, failed into the arrays). A batch holding parameters outside the
+ *  model's limits is evaluated candidate by candidate, so that only those fail. */
+HS_NODISCARD hs_status hs_workspace_evaluate_batch(hs_workspace *ws, const double *X,
+                                                   const size_t *ids, size_t n, double *loss,
+                                                   double *value, bool *failed, hs_ctx *ctx);
+
 /** Runs the full parameter vector over steps [0, n_steps); q_sim (m3 s-1) after it. */
 HS_NODISCARD hs_status hs_workspace_simulate(hs_workspace *ws, const double *params,
                                              size_t n_steps, hs_ctx *ctx);

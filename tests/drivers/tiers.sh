@@ -30,6 +30,11 @@ conformance)
   calib seq --set EXECUTION_STRATEGY=sequential
   for w in 1 2 3; do calib thr$w --set EXECUTION_STRATEGY=threads --set NUM_PROCESSES=$w; same seq thr$w; done
   for w in 2 3; do calib proc$w --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=$w; same seq proc$w; done
+  # the batched SIMD backend (exact mode) gives the same trajectory as the scalar model
+  calib bat1 --set EXECUTION_STRATEGY=sequential --set MODEL_BACKEND=batched; same seq bat1
+  calib bat2 --set NUM_PROCESSES=2 --set MODEL_BACKEND=batched; same seq bat2
+  python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['execution']; assert e['model_backend']=='batched', e" \
+    "$out/bat2/bow/run_1/summary.json" || { echo "FAIL: backend not batched"; exit 1; }
   [ "$(strategy thr2)" = threads ] && [ "$(strategy proc3)" = processes ] || { echo "FAIL: strategy"; exit 1; }
   # auto: NUM_PROCESSES 2 picks threads; the scratch directories of processes are gone
   calib auto2 --set NUM_PROCESSES=2
