@@ -1312,15 +1312,15 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     /* MODEL_BACKEND: batched when asked, or (auto) when each local worker gets 8 or more
      * candidates of a DDS batch, where the kernel is faster than the scalar model (docs:
      * performance.md); its exact mode gives the same bits, so the choice changes no result */
-    if (st == HS_OK && (e->backend == 2 || (e->backend == 0 && e->batch_eligible))) {
+    if (st == HS_OK && (e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) {
         const bool local = s->tier == HS_TIER_SEQUENTIAL || s->tier == HS_TIER_THREADS;
         const size_t lanes = (s->batch + (size_t)s->workers - 1) / (size_t)s->workers;
         if (s->async || !local) {
-            if (e->backend == 2)
+            if (e->backend >= 2)
                 hs_log(ctx, HS_LOG_WARN,
-                       "MODEL_BACKEND batched: %s evaluates one candidate at a time; the scalar "
+                       "MODEL_BACKEND batched/gpu: %s evaluates one candidate at a time; the scalar "
                        "model is used", s->async ? "ASYNC_DDS" : hs_tier_name(s->tier));
-        } else if (e->backend == 2 || lanes >= 8) {
+        } else if (e->backend >= 2 || lanes >= 8) {
             g.batched = true;
             for (int k = 0; st == HS_OK && k < g.n_local; k++)
                 st = hs_workspace_enable_batch(g.ws[k], lanes, g.wctx[k]);
@@ -1328,7 +1328,8 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
             if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_value, s->batch, "batch");
             if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_failed, s->batch, "batch");
             if (st == HS_OK)
-                hs_log(ctx, HS_LOG_INFO, "model backend: batched (%zu lanes per worker)", lanes);
+                hs_log(ctx, HS_LOG_INFO, "model backend: %s (%zu lanes per worker)",
+                       e->backend == 3 ? "gpu" : "batched", lanes);
         }
     }
     if (st == HS_OK && s->async) {
@@ -1400,7 +1401,7 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     res->best_params = out->best_params;
     res->best_value = g.best_value;
     res->algorithm = s->async ? "ASYNC_DDS" : "DDS";
-    res->backend = g.batched ? "batched" : "scalar";
+    res->backend = !g.batched ? "scalar" : e->backend == 3 ? "gpu" : "batched";
     res->batch_size = s->async ? s->pool : s->batch;
     res->wall_s = wall;
     double busy = 0;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hs_hbv_gpu.h"
 #include "hs_io.h"
 #include "hs_pet.h"
 #include "hs_prep.h"
@@ -707,11 +708,16 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
     if (st == HS_OK) st = read_domain(e, cfg, out_root, ctx);
     if (st == HS_OK) st = setup_routing(e, cfg, ctx);
     if (st == HS_OK) st = hs_config_get_enum(cfg, "MODEL_BACKEND", ctx, &e->backend, NULL);
-    if (st == HS_OK && e->backend == 3)
+    if (st == HS_OK && e->backend == 3 && !hs_hbv_gpu_built())
         st = HS_FAIL(ctx, HS_ERR_CONFIG,
                      "%s: MODEL_BACKEND gpu: this hydroscale was built without a GPU backend "
                      "(configure with -DHS_ENABLE_GPU=ON where a CUDA compiler is installed); "
                      "use auto, scalar or batched",
+                     hs_config_origin(cfg, "MODEL_BACKEND"));
+    if (st == HS_OK && e->backend == 3 && hs_hbv_gpu_device_count() == 0)
+        st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                     "%s: MODEL_BACKEND gpu: no CUDA device is visible to this process; use auto, "
+                     "scalar or batched",
                      hs_config_origin(cfg, "MODEL_BACKEND"));
     if (st == HS_OK && !e->topo)
         st = hs_config_get_double(cfg, "BASIN_AREA_KM2", ctx, &e->area_km2);
@@ -721,9 +727,9 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
     if (st == HS_OK) {
         /* the batched SIMD kernel exists for HBV on one lumped series, unrouted (issue #7) */
         e->batch_eligible = strcmp(e->ops->name, "HBV") == 0 && e->n_hru == 1 && !e->net;
-        if (e->backend == 2 && !e->batch_eligible)
+        if (e->backend >= 2 && !e->batch_eligible)
             st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                         "%s: MODEL_BACKEND batched runs HBV on a lumped, unrouted basin; this run "
+                         "%s: MODEL_BACKEND batched and gpu run HBV on a lumped, unrouted basin; this run "
                          "is %s with %zu HRU(s)%s: use auto or scalar",
                          hs_config_origin(cfg, "MODEL_BACKEND"), e->ops->name, e->n_hru,
                          e->net ? " and routing" : "");
