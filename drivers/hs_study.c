@@ -1008,8 +1008,8 @@ static hs_status report_ensemble(study *s) {
         if (st == HS_OK)
             st = hs_io_writer_printf(f.md, "| **%s total** | | | | | **%.3f** (sum of runs %.3f) | |\n",
                                      modes[m], t1 - t0, sum);
-        char name[128];
-        snprintf(name, sizeof name, "gantt_%s.dat", modes[m]);
+        char name[160];
+        snprintf(name, sizeof name, "gantt_%.128s.dat", modes[m]);
         if (st == HS_OK && g.p) st = write_data(s, name, g.p);
         free(g.p);
         if (st == HS_OK) {

@@ -79,6 +79,8 @@ static const char *const hbv_option_keys[] = {
     "HBV_VARIANT",     "HBV_RECHARGE",     "HBV_AET_SM",      "HBV_AET_SNOW_OFF",
     "HBV_MAXBAS",      "HBV_INITIAL_SM",   "HBV_INITIAL_SUZ", "HBV_INITIAL_SLZ",
     "HBV_INITIAL_SNOW", "HBV_ROUTING_BUFFER",
+    /* read by the batched kernel only (hs_hbv_batch.h); the scalar model ignores it */
+    "HBV_BATCH_POW",
 };
 #define HBV_N_OPTION_KEYS (sizeof hbv_option_keys / sizeof hbv_option_keys[0])
 
