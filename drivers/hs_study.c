@@ -432,7 +432,8 @@ static hs_status set_tier(study *s, run *r, const char *strategy, int w) {
     r->workers = w;
     snprintf(r->group, sizeof r->group, "%s", strategy);
     if (strcmp(strategy, "mpi") == 0) {
-        if (!hs_mpi_built())
+        /* SLURM scripts are for a cluster's build: only running needs MPI here */
+        if (!hs_mpi_built() && !s->o->emit_slurm)
             return HS_FAIL(s->ctx, HS_ERR_CONFIG,
                            "%s: STRATEGIES mpi: this hydroscale was built without MPI",
                            hs_config_path(s->cfg));

@@ -13,6 +13,8 @@
 #include "hs_domain_cmd.h"
 #include "hs_io.h"
 #include "hs_model.h"
+#include "hs_exec.h"
+#include "hs_hbv_gpu.h"
 #include "hs_mpi.h"
 #include "hs_study.h"
 
@@ -137,7 +139,9 @@ int main(int argc, char **argv) {
             free(positional);
             return 0;
         } else if (strcmp(a, "--version") == 0) {
-            printf("hydroscale %s\n", HS_VERSION);
+            printf("hydroscale %s (OpenMP %s, MPI %s, GPU %s)\n", HS_VERSION,
+                   hs_exec_has_threads() ? "on" : "off", hs_mpi_built() ? "on" : "off",
+                   hs_hbv_gpu_built() ? "on" : "off");
             free(overrides);
             free(positional);
             return 0;

@@ -8,7 +8,9 @@ exe=$1 src=$2 out=$3
 rm -rf "$out"
 fail() { echo "FAIL: $*"; exit 1; }
 for s in strong_threads strong_mpi async_vs_sync backends weak ensemble; do
-  if [ "$s" = strong_mpi ] && ! command -v mpirun > /dev/null; then echo "skip $s (no mpirun)"; continue; fi
+  if [ "$s" = strong_mpi ] && { ! command -v mpirun > /dev/null || ! "$exe" --version | grep -q 'MPI on'; }; then
+    echo "skip $s (no MPI build or no mpirun)"; continue
+  fi
   "$exe" scaling "$src/experiments/$s.yaml" --quick --model --output "$out" > "$out.$s.log" 2>&1 ||
     { cat "$out.$s.log"; fail "study $s"; }
   d="$out/$s"
