@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hs_grid.h"
 #include "hs_hbv_gpu.h"
 #include "hs_io.h"
 #include "hs_pet.h"
@@ -120,6 +121,40 @@ static hs_status latitude(const hs_config *cfg, hs_ctx *ctx, double *lat) {
                    hs_config_path(cfg));
 }
 
+/* Gridded forcing (ERA5-like): daily means of the grid, remapped to the domain's HRUs by the
+ * area of their polygons in each cell (geo/hs_grid.h); the weights are written beside the
+ * domain. */
+static hs_status read_gridded(hs_experiment *e, const hs_forcing_spec *spec, hs_ctx *ctx,
+                              hs_forcing **raw) {
+    if (!e->topo)
+        return HS_FAIL(ctx, HS_ERR_CONFIG,
+                       "%s: gridded forcing is remapped to the HRUs of a domain: build one with "
+                       "`hydroscale domain` (DOMAIN_DISCRETIZATION) or give DOMAIN_FILE",
+                       e->forcing_path);
+    char dir[4096], gpkg[4200], csv[4400];
+    hs_io_dirname(e->domain_path, dir, sizeof dir);
+    snprintf(gpkg, sizeof gpkg, "%s/domain.gpkg", dir);
+    const char *base = strrchr(e->forcing_path, '/');
+    base = base ? base + 1 : e->forcing_path;
+    snprintf(csv, sizeof csv, "%s/remap_%.*s.csv", dir, (int)strcspn(base, "."), base);
+    hs_grid *g = NULL;
+    hs_remap *r = NULL;
+    hs_status st = hs_grid_read(ctx, e->forcing_path, spec->var_precip, spec->var_temp,
+                                spec->var_pet, &g);
+    if (st == HS_OK) st = hs_remap_compute(ctx, gpkg, g, e->topo->hru_id, e->topo->n_hru, &r);
+    if (st == HS_OK) st = hs_remap_write_csv(ctx, csv, r, e->topo->hru_id);
+    if (st == HS_OK) st = hs_remap_apply(ctx, g, r, e->topo->n_hru, raw);
+    if (st == HS_OK)
+        hs_log(ctx, HS_LOG_INFO,
+               "%s: %zu x %zu grid, %d steps a day -> %zu days; remapped to %zu HRUs (%zu "
+               "weights in %s)%s%s",
+               e->forcing_path, g->n_lat, g->n_lon, g->steps_per_day, g->n_day, e->topo->n_hru,
+               r->n, csv, g->note[0] ? "; " : "", g->note);
+    hs_remap_destroy(&r);
+    hs_grid_destroy(&g);
+    return st;
+}
+
 static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx *ctx) {
     hs_forcing_spec spec;
     memset(&spec, 0, sizeof spec);
@@ -127,7 +162,13 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
     spec.path = e->forcing_path;
     HS_TRY(forcing_names(cfg, ctx, &spec));
     hs_forcing *raw = NULL;
-    HS_TRY(hs_forcing_read(ctx, &spec, &raw));
+    const bool gridded = hs_grid_is_gridded(e->forcing_path, spec.var_temp);
+    if (gridded) HS_TRY(read_gridded(e, &spec, ctx, &raw));
+    else HS_TRY(hs_forcing_read(ctx, &spec, &raw));
+    /* forcing that already describes each HRU (remapped grid, or one series per HRU) is used as
+     * it is; a single series is a station, moved to each HRU's elevation */
+    const bool per_hru_input =
+        e->topo && (gridded || (raw->n_hru == e->topo->n_hru && raw->n_hru > 1));
     hs_status st = resolve_periods(e, cfg, raw, ctx);
     size_t first = (size_t)(e->experiment.start - raw->first_day);
     size_t count = (size_t)hs_period_days(e->experiment);
@@ -168,6 +209,7 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
     e->z_forcing_m = zf;
     e->z_hru_m = zh;
     hs_elev_spec es;
+    double *zeros = NULL;
     memset(&es, 0, sizeof es);
     es.z_forcing_m = zf;
     es.z_hru_m = &e->z_hru_m;
@@ -176,9 +218,14 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
         /* a domain: lumped forcing is moved to each HRU's own elevation; forcing that is already
          * per HRU (n_hru columns) is taken as it is */
         es.n_hru_out = e->topo->n_hru;
-        if (raw->n_hru == e->topo->n_hru) {
-            es.apply_lapse = false;
-            es.z_hru_m = NULL;
+        if (per_hru_input) {
+            es.apply_lapse = false; /* and no gradient: the transfer only takes the window */
+            es.z_hru_m = e->topo->elev_m;
+            if (!es.z_hru_m) {
+                HS_TRY(HS_ALLOC_ARRAY(ctx, zeros, e->topo->n_hru, "HRU elevations"));
+                es.z_hru_m = zeros;
+            }
+            es.z_forcing_m = 0.0;
         } else if (raw->n_hru != 1) {
             st = HS_FAIL(ctx, HS_ERR_FORMAT,
                          "%s: the forcing has %zu series; the domain %s has %zu HRUs (give one "
@@ -196,7 +243,6 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
             e->z_hru_m = zsum; /* the basin's area-weighted mean elevation, for reports */
         }
     }
-    const bool per_hru_input = e->topo && raw->n_hru == e->topo->n_hru && raw->n_hru > 1;
     if (st == HS_OK && !per_hru_input)
         st = hs_config_get_bool(cfg, "APPLY_LAPSE_RATE", ctx, &es.apply_lapse);
     if (st == HS_OK) st = hs_config_get_double(cfg, "LAPSE_RATE", ctx, &es.lapse_rate_k_per_m);
@@ -204,6 +250,7 @@ static hs_status prepare_forcing(hs_experiment *e, const hs_config *cfg, hs_ctx 
         st = hs_config_get_double(cfg, "PRECIP_GRADIENT", ctx, &es.precip_gradient_per_100m);
     if (st == HS_OK && e->topo && !per_hru_input) es.z_hru_m = e->topo->elev_m;
     if (st == HS_OK) st = hs_prep_to_hrus(ctx, raw, first, count, &es, &e->forcing);
+    hs_free(zeros);
     e->has_z_prepared = has_zf || has_zh;
     e->z_prepared_m = es.apply_lapse ? e->z_hru_m : zf;
     hs_forcing_destroy(&raw);

@@ -196,7 +196,7 @@ static bool read_uint(const char **s, int max_digits, long *v) {
 
 /* Parses CF time units "<unit> since YYYY-M-D[( |T)h:m[:s[.f]]][ ][Z|UTC|GMT|+hh[:mm]]" into
  * the length of one unit in days and the reference instant in days since 1970-01-01. */
-static bool parse_time_units(const char *units, double *unit_days, double *ref_days) {
+bool hs_forcing_parse_time_units(const char *units, double *unit_days, double *ref_days) {
     static const struct {
         const char *name;
         double days;
@@ -308,7 +308,7 @@ static hs_status read_time(hs_ctx *ctx, const char *path, int ncid, nc_time *t) 
                        "%s: variable 'time' has no units (expected e.g. 'days since 1970-01-01')",
                        path);
     double unit_days, ref_days;
-    if (!parse_time_units(units, &unit_days, &ref_days))
+    if (!hs_forcing_parse_time_units(units, &unit_days, &ref_days))
         return HS_FAIL(ctx, HS_ERR_FORMAT,
                        "%s: variable 'time': units '%s' not understood (expected 'days|hours|"
                        "seconds since YYYY-MM-DD[ hh:mm:ss]')",

@@ -71,4 +71,8 @@ HS_NODISCARD HS_API hs_status hs_series_read(hs_ctx *ctx, const char *path, cons
                                              hs_series **out);
 HS_API void hs_series_destroy(hs_series **s);
 
+/** Parses CF time units "<unit> since YYYY-M-D[ hh:mm[:ss]][Z]" into the length of one unit in
+ *  days and the reference instant in days since 1970-01-01. False when not understood. */
+HS_API bool hs_forcing_parse_time_units(const char *units, double *unit_days, double *ref_days);
+
 #endif /* HS_GEO_FORCING_H */

@@ -49,4 +49,21 @@ b = xr.open_dataset(f"{out}/plain/bow/run_1/run/streamflow.nc").q_sim.values
 assert np.array_equal(a, b), np.abs(a - b).max()
 print(f"lumped domain == lumped model (area {area_km2:.1f} km2, elevation {elev:.0f} m): identical")
 PY
+# gridded ERA5 forcing remapped to the 379 HRUs: weights sum to 1 per HRU, the run completes
+"$exe" run "$semi" --output "$dom" --set EXPERIMENT_ID=era5 \
+    --set FORCING_FILE="$data/era5/domain_Bow_at_Banff_ERA5_merged_200401.nc" \
+    "--set=FORCING_VARIABLES={precip: pptrate, temp: airtemp}" --set PET_METHOD=oudin \
+    --set EXPERIMENT_TIME_START=2004-01-01 --set EXPERIMENT_TIME_END=2004-01-31 --set SPINUP_PERIOD= \
+    "--set=CALIBRATION_PERIOD=2004-01-01, 2004-01-31" --set EVALUATION_PERIOD= > "$out.era5.log" 2>&1 ||
+  { cat "$out.era5.log"; fail "ERA5 run"; }
+/usr/bin/python3 - "$dom/bow_semi_distributed/domain/remap_domain_Bow_at_Banff_ERA5_merged_200401.csv" <<'PY' || exit 1
+import csv, sys
+from collections import defaultdict
+s = defaultdict(float)
+for r in csv.DictReader(open(sys.argv[1])):
+    s[r["hru"]] += float(r["weight"])
+assert len(s) == 379, len(s)
+assert all(abs(v - 1) < 1e-12 for v in s.values()), max(abs(v - 1) for v in s.values())
+print(f"ERA5 remap: weights of all {len(s)} HRUs sum to 1")
+PY
 echo "ok: routed domain runs"
