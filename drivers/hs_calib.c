@@ -29,8 +29,8 @@
 #include "hs_mpi.h"
 #include "hs_sys.h"
 
-enum { TAG_JOB = 11, TAG_RESULT = 12 };
-enum { CMD_STOP = 0, CMD_EVAL = 1 };
+enum { TAG_JOB = 11, TAG_RESULT = 12, TAG_BATCH_RESULT = 13 };
+enum { CMD_STOP = 0, CMD_EVAL = 1, CMD_EVAL_BATCH = 2 };
 enum { REPLY_LEN = 5 };
 
 const char *hs_tier_name(hs_tier tier) {
@@ -205,6 +205,8 @@ typedef struct engine {
     bool stopped;
     size_t stop_after; /* test hook HS_TEST_STOP_AFTER: behave as if interrupted after N */
     bool batched;      /* local workers evaluate whole batches with the batched kernel */
+    size_t mpi_lanes;  /* MPI + batched: lanes per rank, and the message buffers */
+    double *mpi_msg, *mpi_rep;
     double *bl_loss, *bl_value; /* [batch] scratch of batched evaluations */
     bool *bl_failed;
 } engine;
@@ -889,18 +891,62 @@ static hs_status remote_wait(engine *g, remote *r, reply *out) {
     return HS_OK;
 }
 
+/* Lanes per worker of the batched backend (MODEL_BACKEND batched or gpu, or auto with 8 or more
+ * candidates of a DDS batch per worker, where the kernel beats the scalar model), or 0 when
+ * candidates go one by one (ASYNC_DDS, forked processes). Rank 0 and the MPI worker ranks decide
+ * with this one function, so they agree without a message. */
+static size_t batched_lanes(const hs_experiment *e, const hs_calib_setup *s) {
+    if (!(e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) return 0;
+    if (s->async || s->tier == HS_TIER_PROCESSES || s->workers < 1) return 0;
+    const size_t lanes = (s->batch + (size_t)s->workers - 1) / (size_t)s->workers;
+    return (e->backend >= 2 || lanes >= 8) ? lanes : 0;
+}
+
 hs_status hs_calib_mpi_worker(hs_experiment *e, const hs_calib_setup *s, hs_ctx *ctx) {
     hs_workspace *ws = NULL;
     HS_TRY(hs_workspace_create(e, s->hru_threads, &s->delay, ctx, &ws));
     const size_t n = e->n_cal;
-    double *msg = NULL;
-    hs_status st = HS_ALLOC_ARRAY(ctx, msg, 2 + n, "message");
+    const size_t lanes = batched_lanes(e, s);
+    double *msg = NULL, *rep = NULL, *bl = NULL, *bv = NULL;
+    bool *bf = NULL;
+    size_t *bid = NULL;
+    const size_t cap = 2 + (lanes ? lanes * (1 + n) : n);
+    hs_status st = HS_ALLOC_ARRAY(ctx, msg, cap, "message");
+    if (st == HS_OK && lanes) {
+        /* a batch of candidates per message, evaluated with the batched kernel */
+        st = hs_workspace_enable_batch(ws, lanes, ctx);
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, rep, 1 + 5 * lanes, "message");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bl, lanes, "batch");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bv, lanes, "batch");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bf, lanes, "batch");
+        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bid, lanes, "batch");
+    }
     const char *crash = getenv("HS_TEST_CRASH_WORKER");
     const bool must_crash = crash && atoi(crash) == hs_mpi_rank();
     while (st == HS_OK) {
-        st = hs_mpi_recv(0, TAG_JOB, msg, (int)(2 + n), NULL, NULL, ctx);
+        st = hs_mpi_recv(0, TAG_JOB, msg, (int)cap, NULL, NULL, ctx);
         if (st != HS_OK || msg[0] == CMD_STOP) break;
         if (must_crash) raise(SIGKILL);
+        if (msg[0] == CMD_EVAL_BATCH) {
+            const size_t count = (size_t)msg[1];
+            if (!lanes || count > lanes) {
+                st = HS_FAIL(ctx, HS_ERR_INTERNAL, "a batch of %zu candidates for %zu lanes",
+                             count, lanes);
+                break;
+            }
+            for (size_t k = 0; k < count; k++) bid[k] = (size_t)msg[2 + k];
+            const double t0 = hs_wall_time();
+            st = hs_workspace_evaluate_batch(ws, msg + 2 + count, bid, count, bl, bv, bf, ctx);
+            const double busy = (hs_wall_time() - t0) / (double)count;
+            rep[0] = (double)count;
+            for (size_t k = 0; k < count; k++) {
+                double *r = rep + 1 + 5 * k;
+                r[0] = (double)bid[k], r[1] = bl[k], r[2] = bv[k], r[3] = bf[k] ? 1.0 : 0.0;
+                r[4] = busy;
+            }
+            if (st == HS_OK) st = hs_mpi_send(0, TAG_BATCH_RESULT, rep, (int)(1 + 5 * count), ctx);
+            continue;
+        }
         double reply_buf[REPLY_LEN], loss, value;
         bool failed;
         const double t0 = hs_wall_time();
@@ -913,6 +959,11 @@ hs_status hs_calib_mpi_worker(hs_experiment *e, const hs_calib_setup *s, hs_ctx 
         if (st == HS_OK) st = hs_mpi_send(0, TAG_RESULT, reply_buf, REPLY_LEN, ctx);
     }
     hs_free(msg);
+    hs_free(rep);
+    hs_free(bl);
+    hs_free(bv);
+    hs_free(bf);
+    hs_free(bid);
     hs_workspace_destroy(&ws);
     return st;
 }
@@ -999,9 +1050,48 @@ static hs_status lanes_chunk(void *user, size_t c, int thread, hs_ctx *ctx) {
     return batch_lanes(j->g, thread, j->X, j->ids, a, b - a, j->R);
 }
 
+/* MPI with the batched backend: rank r (0 included) evaluates the contiguous share
+ * [r nb / parts, (r + 1) nb / parts) of the batch in one batched run. */
+static hs_status mpi_batch(engine *g, const double *X, const size_t *ids, size_t nb, reply *R) {
+    const size_t n = g->n_cal;
+    const int ranks = g->s->mpi_ranks;
+    const size_t parts = nb < (size_t)ranks ? nb : (size_t)ranks;
+    for (size_t p = 1; p < parts; p++) {
+        const size_t a = p * nb / parts, b = (p + 1) * nb / parts, c = b - a;
+        g->mpi_msg[0] = CMD_EVAL_BATCH;
+        g->mpi_msg[1] = (double)c;
+        for (size_t k = 0; k < c; k++) g->mpi_msg[2 + k] = (double)ids[a + k];
+        memcpy(g->mpi_msg + 2 + c, X + a * n, c * n * sizeof *X);
+        HS_TRY(hs_mpi_send((int)p, TAG_JOB, g->mpi_msg, (int)(2 + c * (1 + n)), g->ctx));
+    }
+    HS_TRY(batch_lanes(g, 0, X, ids, 0, parts ? nb / parts : nb, R));
+    for (size_t p = 1; p < parts; p++) {
+        int src = -1;
+        HS_TRY(hs_mpi_recv(HS_MPI_ANY, TAG_BATCH_RESULT, g->mpi_rep,
+                           (int)(1 + 5 * g->mpi_lanes), &src, NULL, g->ctx));
+        const size_t a = (size_t)src * nb / parts, count = (size_t)g->mpi_rep[0];
+        for (size_t k = 0; k < count; k++) {
+            const double *r = g->mpi_rep + 1 + 5 * k;
+            const size_t c = a + k;
+            if (c >= nb || (size_t)r[0] != ids[c])
+                return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "rank %d answered candidate %zu out of "
+                               "turn", src, (size_t)r[0]);
+            R[c].k = src;
+            R[c].id = ids[c];
+            R[c].loss = r[1];
+            R[c].value = r[2];
+            R[c].failed = r[3] != 0.0;
+            R[c].busy_s = r[4];
+            g->busy[src] += r[4];
+        }
+    }
+    return HS_OK;
+}
+
 static hs_status evaluate_batch(engine *g, const double *X, const size_t *ids, size_t nb,
                                 reply *R) {
     const size_t n = g->n_cal;
+    if (g->batched && g->s->tier == HS_TIER_MPI) return mpi_batch(g, X, ids, nb, R);
     if (g->batched) {
         if (g->s->tier == HS_TIER_SEQUENTIAL) return batch_lanes(g, 0, X, ids, 0, nb, R);
         const int parts = (int)(nb < (size_t)g->s->workers ? nb : (size_t)g->s->workers);
@@ -1264,6 +1354,8 @@ static void engine_free(engine *g) {
     hs_free(g->bl_loss);
     hs_free(g->bl_value);
     hs_free(g->bl_failed);
+    hs_free(g->mpi_msg);
+    hs_free(g->mpi_rep);
 }
 
 hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib_options *o,
@@ -1313,15 +1405,18 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
      * candidates of a DDS batch, where the kernel is faster than the scalar model (docs:
      * performance.md); its exact mode gives the same bits, so the choice changes no result */
     if (st == HS_OK && (e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) {
-        const bool local = s->tier == HS_TIER_SEQUENTIAL || s->tier == HS_TIER_THREADS;
-        const size_t lanes = (s->batch + (size_t)s->workers - 1) / (size_t)s->workers;
-        if (s->async || !local) {
-            if (e->backend >= 2)
-                hs_log(ctx, HS_LOG_WARN,
-                       "MODEL_BACKEND batched/gpu: %s evaluates one candidate at a time; the scalar "
-                       "model is used", s->async ? "ASYNC_DDS" : hs_tier_name(s->tier));
-        } else if (e->backend >= 2 || lanes >= 8) {
+        const size_t lanes = batched_lanes(e, s);
+        if (lanes == 0 && e->backend >= 2 && (s->async || s->tier == HS_TIER_PROCESSES)) {
+            hs_log(ctx, HS_LOG_WARN,
+                   "MODEL_BACKEND batched/gpu: %s evaluates one candidate at a time; the scalar "
+                   "model is used", s->async ? "ASYNC_DDS" : hs_tier_name(s->tier));
+        } else if (lanes > 0) {
             g.batched = true;
+            if (s->tier == HS_TIER_MPI) {
+                g.mpi_lanes = lanes;
+                st = HS_ALLOC_ARRAY(ctx, g.mpi_msg, 2 + lanes * (1 + n), "message");
+                if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.mpi_rep, 1 + 5 * lanes, "message");
+            }
             for (int k = 0; st == HS_OK && k < g.n_local; k++)
                 st = hs_workspace_enable_batch(g.ws[k], lanes, g.wctx[k]);
             if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_loss, s->batch, "batch");

@@ -54,6 +54,12 @@ mpi)
   fi
   same seq "mpi$n"
   [ "$(strategy mpi$n)" = mpi ] || { echo "FAIL: strategy $(strategy mpi$n)"; exit 1; }
+  # mpi x batched: each rank evaluates its share of a batch with the SIMD kernel
+  if ! "$mpiexec" -n "$n" "$exe" calibrate "$cfg" "${common[@]}" --output "$out/mpib$n" \
+       --set MODEL_BACKEND=batched > "$out/mpib$n.log" 2>&1; then
+    echo "FAIL: mpirun -n $n batched"; cat "$out/mpib$n.log"; exit 1
+  fi
+  same seq "mpib$n"
   ;;
 resume)
   # an interruption after 100 evaluations (test hook) then --resume ends where an uninterrupted
