@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "hs_ctx.h"
 #include "hs_fuse.h"
 #include "hs_model.h"
@@ -21,84 +22,6 @@
 #include "hs_time.h"
 
 #define BENCH_N_DAYS 2922
-
-/* Reads `ncol` named columns of a daily CSV (first column `date`) for BENCH_N_DAYS days from
- * `start`; missing fields become NAN. Returns 0 or -1. */
-static int read_csv_columns(const char *path, const char *const *names, int ncol, hs_day start,
-                            double **cols)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        fprintf(stderr, "bench_fuse: cannot open %s\n", path);
-        return -1;
-    }
-    char line[1024];
-    int idx[8];
-    for (int c = 0; c < ncol; c++) {
-        idx[c] = -1;
-        for (int t = 0; t < BENCH_N_DAYS; t++) cols[c][t] = NAN;
-    }
-    if (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        int k = 0;
-        for (char *tok = line, *next; tok; tok = next, k++) {
-            next = strchr(tok, ',');
-            if (next) *next++ = '\0';
-            for (int c = 0; c < ncol; c++)
-                if (strcmp(tok, names[c]) == 0) idx[c] = k;
-        }
-    }
-    for (int c = 0; c < ncol; c++) {
-        if (idx[c] < 0) {
-            fprintf(stderr, "bench_fuse: %s has no column %s\n", path, names[c]);
-            fclose(fp);
-            return -1;
-        }
-    }
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *f[32];
-        int nf = 0;
-        for (char *tok = line, *next; tok && nf < 32; tok = next) {
-            next = strchr(tok, ',');
-            if (next) *next++ = '\0';
-            f[nf++] = tok;
-        }
-        hs_day d;
-        if (nf == 0 || !hs_day_parse(f[0], &d) || d < start || d >= start + BENCH_N_DAYS) continue;
-        for (int c = 0; c < ncol; c++)
-            if (idx[c] < nf && f[idx[c]][0] != '\0') cols[c][d - start] = strtod(f[idx[c]], NULL);
-    }
-    fclose(fp);
-    return 0;
-}
-
-static void cpu_name(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown CPU");
-    FILE *fp = fopen("/proc/cpuinfo", "r");
-    if (!fp) return;
-    char line[512];
-    while (fgets(line, sizeof line, fp)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *colon = strchr(line, ':');
-            if (colon) {
-                colon++;
-                while (*colon == ' ') colon++;
-                snprintf(buf, cap, "%s", colon);
-                buf[strcspn(buf, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    fclose(fp);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -121,7 +44,7 @@ int main(int argc, char **argv)
     double *clim[3] = {P1, T1, E1};
     static const char *const clim_names[3] = {"P_mm", "Tmean_C", "E_oudin_mm"};
     snprintf(path, sizeof path, "%s/climate_banff_station.csv", data_dir);
-    if (read_csv_columns(path, clim_names, 3, start, clim) != 0) return 1;
+    if (bench_read_csv_columns("bench_fuse", path, clim_names, 3, start, BENCH_N_DAYS, clim) != 0) return 1;
     for (size_t t = 0; t < nt; t++) {
         if (isnan(P1[t])) P1[t] = 0.0;
         if (isnan(T1[t])) T1[t] = t ? T1[t - 1] : 0.0;
@@ -175,10 +98,10 @@ int main(int argc, char **argv)
         for (long i = 0; i < n_evals; i++) BENCH_EVAL(i);
         ns[r] = (hs_wall_time() - t0) / ((double)n_evals * (double)nt * (double)nh) * 1e9;
     }
-    qsort(ns, REPEATS, sizeof ns[0], cmp_double);
+    qsort(ns, REPEATS, sizeof ns[0], bench_cmp_double);
 
     char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    bench_cpu_name(cpu, sizeof cpu);
     printf("bench_fuse: FUSE %s (%s) init + run %d daily steps, %zu HRUs, 1 core\n", structure,
            numerics, BENCH_N_DAYS, nh);
     printf("command:   ");

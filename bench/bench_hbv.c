@@ -14,8 +14,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "hs_ctx.h"
 #include "hs_hbv.h"
+#include "hs_metrics.h"
 #include "hs_model.h"
 #include "hs_sys.h"
 #include "hs_time.h"
@@ -23,114 +25,6 @@
 #define BENCH_N_DAYS 2922
 #define BENCH_KGE_DAYS 1461
 #define BENCH_AREA_KM2 2210.0
-
-/* Reads `ncol` named columns of a daily CSV (first column `date`) for BENCH_N_DAYS days from
- * `start`; missing fields become NAN. Returns 0 or -1. */
-static int read_csv_columns(const char *path, const char *const *names, int ncol, hs_day start,
-                            double **cols)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        fprintf(stderr, "bench_hbv: cannot open %s\n", path);
-        return -1;
-    }
-    char line[1024];
-    int idx[8];
-    for (int c = 0; c < ncol; c++) {
-        idx[c] = -1;
-        for (int t = 0; t < BENCH_N_DAYS; t++) cols[c][t] = NAN;
-    }
-    if (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        int k = 0;
-        for (char *tok = line, *next; tok; tok = next, k++) {
-            next = strchr(tok, ',');
-            if (next) *next++ = '\0';
-            for (int c = 0; c < ncol; c++)
-                if (strcmp(tok, names[c]) == 0) idx[c] = k;
-        }
-    }
-    for (int c = 0; c < ncol; c++) {
-        if (idx[c] < 0) {
-            fprintf(stderr, "bench_hbv: %s has no column %s\n", path, names[c]);
-            fclose(fp);
-            return -1;
-        }
-    }
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *f[32];
-        int nf = 0;
-        for (char *tok = line, *next; tok && nf < 32; tok = next) {
-            next = strchr(tok, ',');
-            if (next) *next++ = '\0';
-            f[nf++] = tok;
-        }
-        hs_day d;
-        if (nf == 0 || !hs_day_parse(f[0], &d) || d < start || d >= start + BENCH_N_DAYS) continue;
-        for (int c = 0; c < ncol; c++)
-            if (idx[c] < nf && f[idx[c]][0] != '\0') cols[c][d - start] = strtod(f[idx[c]], NULL);
-    }
-    fclose(fp);
-    return 0;
-}
-
-/* KGE (Gupta et al. 2009; docs-models.md §8): 1 - sqrt((r-1)^2 + (alpha-1)^2 + (beta-1)^2),
- * pairs with a non-finite value skipped, two-pass means and (co)variances.
- * TODO(hydro): use optim's hs_metric_kge once optim/hs_metrics.c lands. */
-static double bench_kge(const double *sim, const double *obs, size_t n)
-{
-    double ss = 0.0, so = 0.0;
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(sim[i]) || !isfinite(obs[i])) continue;
-        ss += sim[i];
-        so += obs[i];
-        m++;
-    }
-    if (m < 2) return -INFINITY;
-    const double ms = ss / (double)m, mo = so / (double)m;
-    double vs = 0.0, vo = 0.0, cov = 0.0;
-    for (size_t i = 0; i < n; i++) {
-        if (!isfinite(sim[i]) || !isfinite(obs[i])) continue;
-        const double ds = sim[i] - ms, d_o = obs[i] - mo;
-        vs += ds * ds;
-        vo += d_o * d_o;
-        cov += ds * d_o;
-    }
-    if (vs <= 0.0 || vo <= 0.0 || mo == 0.0) return -INFINITY;
-    const double r = cov / sqrt(vs * vo);
-    const double alpha = sqrt(vs / vo);
-    const double beta = ms / mo;
-    return 1.0 - sqrt((r - 1) * (r - 1) + (alpha - 1) * (alpha - 1) + (beta - 1) * (beta - 1));
-}
-
-static void cpu_name(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown CPU");
-    FILE *fp = fopen("/proc/cpuinfo", "r");
-    if (!fp) return;
-    char line[512];
-    while (fgets(line, sizeof line, fp)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *colon = strchr(line, ':');
-            if (colon) {
-                colon++;
-                while (*colon == ' ') colon++;
-                snprintf(buf, cap, "%s", colon);
-                buf[strcspn(buf, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    fclose(fp);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 int main(int argc, char **argv)
 {
@@ -150,11 +44,11 @@ int main(int argc, char **argv)
     double *clim[3] = {P, T, E};
     static const char *const clim_names[3] = {"P_mm", "Tmean_C", "E_oudin_mm"};
     snprintf(path, sizeof path, "%s/climate_banff_station.csv", data_dir);
-    if (read_csv_columns(path, clim_names, 3, start, clim) != 0) return 1;
+    if (bench_read_csv_columns("bench_hbv", path, clim_names, 3, start, BENCH_N_DAYS, clim) != 0) return 1;
     double *qcol[1] = {Q};
     static const char *const q_names[1] = {"Q_m3s"};
     snprintf(path, sizeof path, "%s/discharge_05BB001.csv", data_dir);
-    if (read_csv_columns(path, q_names, 1, start, qcol) != 0) return 1;
+    if (bench_read_csv_columns("bench_hbv", path, q_names, 1, start, BENCH_N_DAYS, qcol) != 0) return 1;
     for (int t = 0; t < BENCH_N_DAYS; t++) {
         if (isnan(P[t])) P[t] = 0.0;
         if (isnan(T[t])) T[t] = t ? T[t - 1] : 0.0;
@@ -188,8 +82,8 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench_hbv: %s\n", hs_ctx_message(ctx));                         \
             return 1;                                                                        \
         }                                                                                    \
-        checksum += bench_kge(sim + BENCH_N_DAYS - BENCH_KGE_DAYS, Q + BENCH_N_DAYS -        \
-                              BENCH_KGE_DAYS, BENCH_KGE_DAYS);                               \
+        checksum += hs_metric_kge(sim + BENCH_N_DAYS - BENCH_KGE_DAYS,                       \
+                                  Q + BENCH_N_DAYS - BENCH_KGE_DAYS, BENCH_KGE_DAYS, NULL);    \
     } while (0)
 
     /* KGE of the default parameters, for the record */
@@ -197,8 +91,8 @@ int main(int argc, char **argv)
     if (hs_model_init(m, par, ctx) != HS_OK ||
         hs_model_run(m, (hs_range){0, 1}, &f, &out, ctx) != HS_OK)
         return 1;
-    kge_default = bench_kge(sim + BENCH_N_DAYS - BENCH_KGE_DAYS, Q + BENCH_N_DAYS - BENCH_KGE_DAYS,
-                            BENCH_KGE_DAYS);
+    kge_default = hs_metric_kge(sim + BENCH_N_DAYS - BENCH_KGE_DAYS,
+                                Q + BENCH_N_DAYS - BENCH_KGE_DAYS, BENCH_KGE_DAYS, NULL);
 
     for (long i = 0; i < 500; i++) BENCH_EVAL(i); /* warm-up */
 
@@ -209,10 +103,10 @@ int main(int argc, char **argv)
         for (long i = 0; i < n_evals; i++) BENCH_EVAL(i);
         us[r] = (hs_wall_time() - t0) / (double)n_evals * 1e6;
     }
-    qsort(us, REPEATS, sizeof us[0], cmp_double);
+    qsort(us, REPEATS, sizeof us[0], bench_cmp_double);
 
     char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    bench_cpu_name(cpu, sizeof cpu);
     printf("bench_hbv: HBV (%s) init + run %d daily steps + KGE over %d steps, 1 HRU, 1 core\n",
            variant, BENCH_N_DAYS, BENCH_KGE_DAYS);
     printf("command:   ");

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "hs_ctx.h"
 #include "hs_hbv.h"
 #include "hs_hbv_batch.h"
@@ -30,84 +31,6 @@
 #define BENCH_AREA_KM2 2210.0
 #define BENCH_MAX_B 32
 #define BENCH_REPEATS 7
-
-/* Reads `ncol` named columns of a daily CSV (first column `date`) for BENCH_N_DAYS days from
- * `start`; missing fields become NAN. Returns 0 or -1. (As bench_hbv.c.) */
-static int read_csv_columns(const char *path, const char *const *names, int ncol, hs_day start,
-                            double **cols)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp) {
-        fprintf(stderr, "bench_hbv_batch: cannot open %s\n", path);
-        return -1;
-    }
-    char line[1024];
-    int idx[8];
-    for (int c = 0; c < ncol; c++) {
-        idx[c] = -1;
-        for (int t = 0; t < BENCH_N_DAYS; t++) cols[c][t] = NAN;
-    }
-    if (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        int k = 0;
-        for (char *tok = line, *next; tok; tok = next, k++) {
-            next = strchr(tok, ',');
-            if (next) *next++ = '\0';
-            for (int c = 0; c < ncol; c++)
-                if (strcmp(tok, names[c]) == 0) idx[c] = k;
-        }
-    }
-    for (int c = 0; c < ncol; c++) {
-        if (idx[c] < 0) {
-            fprintf(stderr, "bench_hbv_batch: %s has no column %s\n", path, names[c]);
-            fclose(fp);
-            return -1;
-        }
-    }
-    while (fgets(line, sizeof line, fp)) {
-        line[strcspn(line, "\r\n")] = '\0';
-        char *f[32];
-        int nf = 0;
-        for (char *tok = line, *next; tok && nf < 32; tok = next) {
-            next = strchr(tok, ',');
-            if (next) *next++ = '\0';
-            f[nf++] = tok;
-        }
-        hs_day d;
-        if (nf == 0 || !hs_day_parse(f[0], &d) || d < start || d >= start + BENCH_N_DAYS) continue;
-        for (int c = 0; c < ncol; c++)
-            if (idx[c] < nf && f[idx[c]][0] != '\0') cols[c][d - start] = strtod(f[idx[c]], NULL);
-    }
-    fclose(fp);
-    return 0;
-}
-
-static void cpu_name(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown CPU");
-    FILE *fp = fopen("/proc/cpuinfo", "r");
-    if (!fp) return;
-    char line[512];
-    while (fgets(line, sizeof line, fp)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *colon = strchr(line, ':');
-            if (colon) {
-                colon++;
-                while (*colon == ' ') colon++;
-                snprintf(buf, cap, "%s", colon);
-                buf[strcspn(buf, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    fclose(fp);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
 
 /* Parameters of evaluation i: defaults varied by up to +-5 % of the calibration range. */
 static void bench_params(long i, double *par)
@@ -151,7 +74,7 @@ static int bench_case(hs_hbv_batch *b, hs_model *m, const hs_forcing_view *f, lo
         }
         if (r >= 0) us[r] = (hs_wall_time() - t0) / (double)(rounds * per) * 1e6;
     }
-    qsort(us, BENCH_REPEATS, sizeof us[0], cmp_double);
+    qsort(us, BENCH_REPEATS, sizeof us[0], bench_cmp_double);
     *med = us[BENCH_REPEATS / 2];
     *best = us[0];
     *worst = us[BENCH_REPEATS - 1];
@@ -176,11 +99,11 @@ int main(int argc, char **argv)
     double *clim[3] = {P, T, E};
     static const char *const clim_names[3] = {"P_mm", "Tmean_C", "E_oudin_mm"};
     snprintf(path, sizeof path, "%s/climate_banff_station.csv", data_dir);
-    if (read_csv_columns(path, clim_names, 3, start, clim) != 0) return 1;
+    if (bench_read_csv_columns("bench_hbv_batch", path, clim_names, 3, start, BENCH_N_DAYS, clim) != 0) return 1;
     double *qcol[1] = {Q_obs};
     static const char *const q_names[1] = {"Q_m3s"};
     snprintf(path, sizeof path, "%s/discharge_05BB001.csv", data_dir);
-    if (read_csv_columns(path, q_names, 1, start, qcol) != 0) return 1;
+    if (bench_read_csv_columns("bench_hbv_batch", path, q_names, 1, start, BENCH_N_DAYS, qcol) != 0) return 1;
     for (int t = 0; t < BENCH_N_DAYS; t++) {
         if (isnan(P[t])) P[t] = 0.0;
         if (isnan(T[t])) T[t] = t ? T[t - 1] : 0.0;
@@ -204,7 +127,7 @@ int main(int argc, char **argv)
     }
 
     char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    bench_cpu_name(cpu, sizeof cpu);
     printf("bench_hbv_batch: HBV (%s) batched run of %d daily steps + KGE over %d steps "
            "per set, 1 core\n", variant, BENCH_N_DAYS, BENCH_KGE_DAYS);
     printf("command:   ");
@@ -253,7 +176,7 @@ int main(int argc, char **argv)
                                           NULL);
             kus[r] = (hs_wall_time() - t0) / (double)n_evals * 1e6;
         }
-        qsort(kus, BENCH_REPEATS, sizeof kus[0], cmp_double);
+        qsort(kus, BENCH_REPEATS, sizeof kus[0], bench_cmp_double);
         printf("KGE alone: median %.2f us per evaluation (part of every row)\n",
                kus[BENCH_REPEATS / 2]);
     }

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench_common.h"
 #include "hs_ctx.h"
 #include "hs_hype.h"
 #include "hs_model.h"
@@ -74,33 +75,6 @@ static int read_climate(const char *path, hs_day start, double *p, double *t, do
         if (isnan(e[d])) e[d] = d ? e[d - 1] : 0.0;
     }
     return 0;
-}
-
-static void cpu_name(char *buf, size_t cap)
-{
-    snprintf(buf, cap, "unknown CPU");
-    FILE *fp = fopen("/proc/cpuinfo", "r");
-    if (!fp) return;
-    char line[512];
-    while (fgets(line, sizeof line, fp)) {
-        if (strncmp(line, "model name", 10) == 0) {
-            const char *colon = strchr(line, ':');
-            if (colon) {
-                colon++;
-                while (*colon == ' ') colon++;
-                snprintf(buf, cap, "%s", colon);
-                buf[strcspn(buf, "\n")] = '\0';
-            }
-            break;
-        }
-    }
-    fclose(fp);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 int main(int argc, char **argv)
@@ -171,7 +145,7 @@ int main(int argc, char **argv)
         if (r >= 0) us[r] = dt;
         checksum += Q[(nt - 1) * n_hru] + A[(nt / 2) * n_hru + n_hru - 1];
     }
-    qsort(us, (size_t)repeats, sizeof us[0], cmp_double);
+    qsort(us, (size_t)repeats, sizeof us[0], bench_cmp_double);
     const double steps = (double)nt * (double)n_hru;
     double q_mean = 0.0, a_mean = 0.0, p_mean = 0.0;
     for (size_t t = 0; t < nt; t++) {
@@ -181,7 +155,7 @@ int main(int argc, char **argv)
     }
 
     char cpu[256];
-    cpu_name(cpu, sizeof cpu);
+    bench_cpu_name(cpu, sizeof cpu);
     printf("bench_hype: HYPE (PET %s) init + run %zu daily steps x %zu HRUs, 1 core\n", pet, nt,
            n_hru);
     printf("command:   ");
