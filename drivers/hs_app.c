@@ -38,8 +38,8 @@ static void print_metrics(const char *label, hs_period p, const hs_period_metric
 
 /* Loads the config, applies overrides, registers the schema of the app and of the model, and
  * warns about unknown keys. */
-static hs_status load_config(const hs_app_options *o, hs_ctx *ctx, hs_config **out,
-                              hs_config_key **rows_out) {
+hs_status hs_app_load_config(const hs_app_options *o, hs_ctx *ctx, hs_config **out,
+                             hs_config_key **rows_out) {
     *rows_out = NULL;
     hs_config *cfg = NULL;
     HS_TRY(hs_config_create(ctx, &cfg));
@@ -169,7 +169,7 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
     double t0 = hs_wall_time();
     hs_config *cfg = NULL;
     hs_config_key *opt_rows = NULL;
-    hs_status st = load_config(o, ctx, &cfg, &opt_rows);
+    hs_status st = hs_app_load_config(o, ctx, &cfg, &opt_rows);
     if (st != HS_OK) {
         hs_free(opt_rows);
         return st;

@@ -36,6 +36,13 @@ typedef struct hs_app_options {
  *  printed on stdout. */
 HS_NODISCARD hs_status hs_app_main(const hs_app_options *opts, hs_ctx *ctx);
 
+/** Loads o->config_path with the application's schema plus every model's option keys, applies
+ *  the --set overrides and LOG_LEVEL, and warns about unknown keys. *rows_out (free with
+ *  hs_free after the config) holds the model-option rows the config borrows. Every command that
+ *  reads an experiment config (run, calibrate, info, bench, domain, route) loads it this way. */
+HS_NODISCARD hs_status hs_app_load_config(const hs_app_options *o, hs_ctx *ctx, hs_config **out,
+                                          hs_config_key **rows_out);
+
 /** The application's config schema (docs-interface.md §2 plus hydroscale's own keys). */
 const hs_config_key *hs_app_schema(size_t *n);
 

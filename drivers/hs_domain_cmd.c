@@ -22,51 +22,6 @@
 static const char *const method_names[] = {"lumped", "elevation_bands", "semi_distributed",
                                            "distributed"};
 
-/* The application's schema plus every model's option keys (so a full experiment config can
- * serve `domain` too without unknown-key warnings); *rows_out must outlive the config. */
-static hs_status load_config(const hs_app_options *o, hs_ctx *ctx, hs_config **out,
-                              hs_config_key **rows_out) {
-    *rows_out = NULL;
-    hs_config *cfg = NULL;
-    HS_TRY(hs_config_create(ctx, &cfg));
-    size_t n_rows;
-    const hs_config_key *rows = hs_app_schema(&n_rows);
-    hs_status st = hs_config_add_schema(cfg, rows, n_rows, ctx);
-    if (st == HS_OK) st = hs_config_load(cfg, o->config_path, ctx);
-    for (size_t i = 0; st == HS_OK && i < o->n_overrides; i++)
-        st = hs_config_set(cfg, o->overrides[i], ctx);
-    if (st == HS_OK) {
-        int level;
-        st = hs_config_get_enum(cfg, "LOG_LEVEL", ctx, &level, NULL);
-        if (st == HS_OK && o->verbosity == 0) hs_ctx_set_log_level(ctx, (hs_log_level)level);
-    }
-    size_t n_opt = 0;
-    for (size_t m = 0; m < hs_model_count(); m++) n_opt += hs_model_at(m)->n_option_keys;
-    hs_config_key *opt_rows = NULL;
-    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, opt_rows, n_opt, "config schema");
-    size_t r = 0;
-    for (size_t m = 0; st == HS_OK && m < hs_model_count(); m++) {
-        const hs_model_ops *ops = hs_model_at(m);
-        for (size_t k = 0; k < ops->n_option_keys; k++) {
-            if (hs_config_schema_row(cfg, ops->option_keys[k])) continue;
-            opt_rows[r].name = ops->option_keys[k];
-            opt_rows[r].type = HS_CFG_STRING;
-            opt_rows[r].dflt = "";
-            opt_rows[r].doc = ops->name;
-            r++;
-        }
-    }
-    if (st == HS_OK) st = hs_config_add_schema(cfg, opt_rows, r, ctx);
-    *rows_out = opt_rows;
-    if (st == HS_OK) hs_config_warn_unknown(cfg, ctx);
-    if (st != HS_OK) {
-        hs_config_destroy(&cfg);
-        return st;
-    }
-    *out = cfg;
-    return HS_OK;
-}
-
 /* "lat/lon" (a comma is accepted too). */
 static hs_status parse_pour_point(const hs_config *cfg, hs_ctx *ctx, double *lat, double *lon) {
     const char *text = NULL;
@@ -273,7 +228,7 @@ static hs_status run_domain(const hs_config *cfg, const hs_app_options *o, hs_ct
 hs_status hs_domain_cmd_main(const hs_app_options *o, hs_ctx *ctx) {
     hs_config *cfg = NULL;
     hs_config_key *rows = NULL;
-    hs_status st = load_config(o, ctx, &cfg, &rows);
+    hs_status st = hs_app_load_config(o, ctx, &cfg, &rows);
     if (st == HS_OK) st = run_domain(cfg, o, ctx);
     hs_config_destroy(&cfg);
     hs_free(rows);

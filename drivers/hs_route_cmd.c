@@ -50,35 +50,6 @@ static void job_free(route_job *j) {
     hs_free(j->opt_rows);
 }
 
-/* The application schema plus every model's option keys (as `run` does), then the overrides. */
-static hs_status load_config(const hs_app_options *o, route_job *j, hs_ctx *ctx) {
-    HS_TRY(hs_config_create(ctx, &j->cfg));
-    size_t n_rows;
-    const hs_config_key *rows = hs_app_schema(&n_rows);
-    HS_TRY(hs_config_add_schema(j->cfg, rows, n_rows, ctx));
-    HS_TRY(hs_config_load(j->cfg, o->config_path, ctx));
-    for (size_t i = 0; i < o->n_overrides; i++) HS_TRY(hs_config_set(j->cfg, o->overrides[i], ctx));
-    int level;
-    HS_TRY(hs_config_get_enum(j->cfg, "LOG_LEVEL", ctx, &level, NULL));
-    if (o->verbosity == 0) hs_ctx_set_log_level(ctx, (hs_log_level)level);
-    size_t n_opt = 0;
-    for (size_t m = 0; m < hs_model_count(); m++) n_opt += hs_model_at(m)->n_option_keys;
-    HS_TRY(HS_ALLOC_ARRAY(ctx, j->opt_rows, n_opt, "config schema"));
-    size_t r = 0;
-    for (size_t m = 0; m < hs_model_count(); m++) {
-        const hs_model_ops *ops = hs_model_at(m);
-        for (size_t k = 0; k < ops->n_option_keys; k++, r++) {
-            j->opt_rows[r].name = ops->option_keys[k];
-            j->opt_rows[r].type = HS_CFG_STRING;
-            j->opt_rows[r].dflt = "";
-            j->opt_rows[r].doc = ops->name;
-        }
-    }
-    HS_TRY(hs_config_add_schema(j->cfg, j->opt_rows, r, ctx));
-    hs_config_warn_unknown(j->cfg, ctx);
-    return HS_OK;
-}
-
 /* Routing parameters from PARAMETERS (other entries belong to the hydrological model). */
 static hs_status read_params(const hs_config *cfg, hs_route_params *p, hs_ctx *ctx) {
     hs_route_params_default(p);
@@ -143,7 +114,7 @@ static hs_status run_route(const hs_app_options *o, route_job *j, hs_ctx *ctx) {
     if (!o->config_path)
         return HS_FAIL(ctx, HS_ERR_ARG, "route needs a CONFIG file naming TOPOLOGY_FILE and "
                        "RUNOFF_FILE (see --help)");
-    HS_TRY(load_config(o, j, ctx));
+    HS_TRY(hs_app_load_config(o, ctx, &j->cfg, &j->opt_rows));
     const hs_config *cfg = j->cfg;
     const char *domain, *exp_id, *out_root = o->output_dir, *var;
     char topo_path[ROUTE_PATH_CAP], runoff_path[ROUTE_PATH_CAP], out_path[ROUTE_PATH_CAP];
