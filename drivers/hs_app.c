@@ -201,6 +201,9 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
         !e->has_calib)
         st = HS_FAIL(ctx, HS_ERR_CONFIG, "%s: calibrate needs CALIBRATION_PERIOD",
                      hs_config_path(cfg));
+    bool fluxes = false;
+    if (st == HS_OK) st = hs_config_get_bool(cfg, "OUTPUT_INTERNAL_FLUXES", ctx, &fluxes);
+    if (st == HS_OK && fluxes) st = hs_report_gr4j_fluxes_check(e, ctx);
     if (st != HS_OK || o->command == HS_CMD_INFO || o->command == HS_CMD_BENCH) {
         if (st == HS_OK && o->command == HS_CMD_INFO) st = run_info(cfg, e, &cs);
         if (st == HS_OK && o->command == HS_CMD_BENCH) st = hs_bench_run(e, 0, ctx);
@@ -253,6 +256,7 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
         st = hs_io_mkdirs(ctx, e->out_dir);
     }
     if (st == HS_OK) st = hs_report_streamflow(e, ctx);
+    if (st == HS_OK && fluxes) st = hs_report_gr4j_fluxes(e, final_params, ctx);
     if (st == HS_OK && sum.calib) st = hs_report_trajectory(e, &co.res, ctx);
     if (st == HS_OK && sum.calib) st = hs_report_best_params(e, &co.res, ctx);
     if (st == HS_OK && e->has_obs) st = hs_report_plot(e, &sum, ctx);

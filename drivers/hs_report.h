@@ -57,6 +57,15 @@ HS_NODISCARD hs_status hs_report_best_params(const hs_experiment *e, const hs_ca
                                              hs_ctx *ctx);
 HS_NODISCARD hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s,
                                          hs_ctx *ctx);
+/** GR4J's internal fluxes of the final run, step by step (airGR's Pn, En, Ps, Es, AE, Perc, Pr,
+ *  Q9, Q1, Exch, AExch1, AExch2, Qr, Qd, Qsim; mm/d), to run/gr4j_fluxes.csv: a lumped GR4J
+ *  without snow, replayed with hs_gr4j_step from airGR's initial states. HS_ERR_CONFIG for
+ *  another model. */
+HS_NODISCARD hs_status hs_report_gr4j_fluxes(const hs_experiment *e, const double *params,
+                                             hs_ctx *ctx);
+/** Whether this experiment can give OUTPUT_INTERNAL_FLUXES (checked before anything runs). */
+HS_NODISCARD hs_status hs_report_gr4j_fluxes_check(const hs_experiment *e, hs_ctx *ctx);
+
 /** Observed vs simulated over the evaluation period (else calibration, else everything) with
  *  gnuplot; a missing gnuplot is a warning, not an error. */
 HS_NODISCARD hs_status hs_report_plot(const hs_experiment *e, const hs_run_summary *s,

@@ -77,6 +77,8 @@ static const hs_config_key schema[] = {
     {"CHECKPOINT_INTERVAL", HS_CFG_INT, "100", 1, 1e9, NULL, "evaluations between checkpoints"},
     {"EVAL_DELAY_DISTRIBUTION", HS_CFG_STRING, "none", 0, 0, NULL,
      "extra cost per evaluation: none, fixed:MS, uniform:MIN_MS:MAX_MS, lognormal:MEDIAN_MS:SIGMA"},
+    {"OUTPUT_INTERNAL_FLUXES", HS_CFG_BOOL, "false", 0, 0, NULL,
+     "GR4J: write run/gr4j_fluxes.csv (Pn, En, Ps, Es, AE, Perc, Pr, Q9, Q1, exchange, Qr, Qd)"},
     {"LOG_LEVEL", HS_CFG_ENUM, "info", 0, 0, "error|warn|info|debug", "log verbosity"},
 };
 
