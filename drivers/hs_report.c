@@ -350,15 +350,17 @@ hs_status hs_report_gr4j_fluxes(const hs_experiment *e, const double *params, hs
     hs_io_writer *w = NULL;
     HS_TRY(hs_io_writer_open(ctx, path, &w));
     hs_status s = hs_io_writer_printf(
-        w, "date,precip_mm,pet_mm,pn,en,ps,es,ae,perc,pr,q9,q1,exch,aexch1,aexch2,qr,qd,qsim\n");
+        w, "date,precip_mm,pet_mm,prod_mm,rout_mm,pn,en,ps,es,ae,perc,pr,q9,q1,exch,aexch1,aexch2,"
+           "qr,qd,qsim\n");
     char d[11];
     for (size_t t = 0; s == HS_OK && t < e->view.n_time; t++) {
         hs_gr4j_fluxes fx;
         const double p = e->view.precip_mm[t], pe = e->view.pet_mm[t];
         hs_gr4j_step(&st, uh1, uh2, params, p, pe, &fx);
         s = hs_io_writer_printf(w, "%s,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,"
-                                   "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
-                                hs_day_format(e->view.first_day + (hs_day)t, d), p, pe, fx.pn,
+                                   "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
+                                hs_day_format(e->view.first_day + (hs_day)t, d), p, pe,
+                                st.prod_mm, st.rout_mm, fx.pn,
                                 fx.en, fx.ps, fx.es, fx.ae, fx.perc, fx.pr, fx.q9, fx.q1, fx.exch,
                                 fx.aexch1, fx.aexch2, fx.qr, fx.qd, fx.qsim);
     }

@@ -57,7 +57,8 @@ HS_NODISCARD hs_status hs_report_best_params(const hs_experiment *e, const hs_ca
                                              hs_ctx *ctx);
 HS_NODISCARD hs_status hs_report_summary(const hs_experiment *e, const hs_run_summary *s,
                                          hs_ctx *ctx);
-/** GR4J's internal fluxes of the final run, step by step (airGR's Pn, En, Ps, Es, AE, Perc, Pr,
+/** GR4J's stores (airGR's Prod, Rout, end of day) and internal fluxes of the final run, step
+ *  by step (Pn, En, Ps, Es, AE, Perc, Pr,
  *  Q9, Q1, Exch, AExch1, AExch2, Qr, Qd, Qsim; mm/d), to run/gr4j_fluxes.csv: a lumped GR4J
  *  without snow, replayed with hs_gr4j_step from airGR's initial states. HS_ERR_CONFIG for
  *  another model. */

@@ -3,7 +3,8 @@
 
 usage: check_gr4j_fluxes.py RUN_DIR
 Each row must obey airGR's identities (Perrin et al. 2003; docs-models.md §2.1): Pn and En from
-P - E; Pr = Pn - Ps + Perc; Qd = max(0, Q1 + AExch2); Qsim = Qr + Qd. The qsim column must equal
+P - E; Pr = Pn - Ps + Perc; Qd = max(0, Q1 + AExch2); Qsim = Qr + Qd; and each store's balance
+from one day to the next: Prod += Ps - Es - Perc, Rout += Q9 + AExch1 - Qr. The qsim column must equal
 the q_sim_mm of run/streamflow.csv (the same final run), so the replay cannot drift from it.
 """
 import csv
@@ -17,8 +18,14 @@ fail = []
 if len(rows) != len(flow) or len(rows) < 365:
     fail.append(f"{len(rows)} flux rows against {len(flow)} streamflow rows")
 worst = 0.0
+prev = None
 for r, f in zip(rows, flow):
     v = {k: float(x) for k, x in r.items() if k != "date"}
+    if prev is not None:
+        for got, want in [(v["prod_mm"], prev["prod_mm"] + v["ps"] - v["es"] - v["perc"]),
+                          (v["rout_mm"], prev["rout_mm"] + v["q9"] + v["aexch1"] - v["qr"])]:
+            worst = max(worst, abs(got - want) / max(1.0, abs(want)))
+    prev = v
     p, e = v["precip_mm"], v["pet_mm"]
     checks = [
         (v["pn"], max(p - e, 0.0)),
