@@ -58,8 +58,8 @@ HS_NODISCARD HS_API hs_status hs_gr4j_batch_run(hs_gr4j_batch *b, const double *
                                                 size_t n_sets, const hs_forcing_view *f,
                                                 double *runoff_mm, hs_ctx *ctx);
 
-/** Names the widest instruction set the kernel uses on this CPU: "avx512f" (groups of 16 and
- *  32 lanes), "avx2" or "default" (x86-64 baseline, SSE2). */
+/** Names the instruction set the kernel uses on this CPU: "avx512f", "avx2" or "default"
+ *  (x86-64 baseline, SSE2). */
 HS_API const char *hs_gr4j_batch_isa(void);
 
 /** NULL-safe; sets *b to NULL. */
