@@ -71,6 +71,8 @@ struct hs_gr4j_batch {
     size_t n_steps_max;
     bool fmax_tie_is_y; /* libm's fmax(+0, -0) returns -0 (its second argument) */
     double *qblk;       /* [HGB_BLOCK][HGB_GROUP] runoff of the current block */
+    size_t *order;      /* [n_lanes_max] the run's parameter sets sorted by X4 */
+    double *psorted;    /* [n_lanes_max][HS_GR4J_NPAR] the parameter sets in that order */
 };
 
 const char *hs_gr4j_batch_isa(void)
@@ -102,7 +104,8 @@ typedef struct hgb_job {
     const double *params; /* [n_real][HS_GR4J_NPAR] */
     size_t n_real;        /* real lanes (<= W); the others copy lane 0 */
     const hs_forcing_view *f;
-    double *runoff; /* [n_real][n_time] */
+    double *runoff;       /* the caller's [n_sets][n_time] array */
+    const size_t *index;  /* [n_real] row of each lane in `runoff` */
 } hgb_job;
 
 /* Step B for one branch of the production store (wet = P > E, the same for all lanes); `wet` is
@@ -158,7 +161,12 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
     HGB_ALIGNED double o2[2 * HGB_NH][HGB_GROUP], u2[2 * HGB_NH][HGB_GROUP];
 
     /* Set up the lanes as gr4j_init does; padding lanes copy the first set. */
-    size_t n1max = 1, n2max = 1;
+    /* UH loop limits per chunk of HGB_CHUNK lanes (the lanes are sorted by X4, so a chunk's
+     * largest limit is close to its lanes' own). */
+    enum { HGB_CHUNK = 8 };
+    const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK, n_chunks = W / C;
+    size_t n1max[HGB_GROUP / 4], n2max[HGB_GROUP / 4];
+    for (size_t c = 0; c < n_chunks; c++) n1max[c] = n2max[c] = 1;
     for (size_t j = 0; j < W; j++) {
         const double *p = job->params + (j < n_real ? j : 0) * HS_GR4J_NPAR;
         double uh1[HGB_NH], uh2[2 * HGB_NH];
@@ -184,8 +192,8 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
         if (m2 < 1) m2 = 1;
         n1[j] = (double)m1;
         n2[j] = (double)m2;
-        if ((size_t)m1 > n1max) n1max = (size_t)m1;
-        if ((size_t)m2 > n2max) n2max = (size_t)m2;
+        if ((size_t)m1 > n1max[j / C]) n1max[j / C] = (size_t)m1;
+        if ((size_t)m2 > n2max[j / C]) n2max[j / C] = (size_t)m2;
     }
 
     for (size_t t0 = 0; t0 < nt; t0 += HGB_BLOCK) {
@@ -211,28 +219,32 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
             else
                 hgb_production(W, false, x1, ew, s, ph1, ph2, pe);
             /* U: UH1/UH2 shift registers; lane j updates cell k only for k < its own limit. */
-            for (size_t k = 0; k < n1max; k++) {
-                const double kd = (double)k;
-                double *restrict uk = u1[k];
-                const double *restrict uk1 = u1[k + 1], *restrict ok = o1[k];
-#pragma omp simd aligned(uk, uk1, ok, n1, ph1 : 64)
-                for (size_t j = 0; j < W; j++) {
-                    const double v = uk1[j] + ok[j] * ph1[j];
-                    uk[j] = kd < n1[j] ? v : uk[j];
+            for (size_t c = 0; c < n_chunks; c++)
+                for (size_t k = 0; k < n1max[c]; k++) {
+                    const double kd = (double)k;
+                    double *restrict uk = u1[k] + c * C;
+                    const double *restrict uk1 = u1[k + 1] + c * C, *restrict ok = o1[k] + c * C;
+                    const double *restrict lim = n1 + c * C, *restrict ph = ph1 + c * C;
+#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
+                    for (size_t j = 0; j < C; j++) {
+                        const double v = uk1[j] + ok[j] * ph[j];
+                        uk[j] = kd < lim[j] ? v : uk[j];
+                    }
                 }
-            }
 #pragma omp simd aligned(u1, o1, ph1 : 64)
             for (size_t j = 0; j < W; j++) u1[HGB_NH - 1][j] = o1[HGB_NH - 1][j] * ph1[j];
-            for (size_t k = 0; k < n2max; k++) {
-                const double kd = (double)k;
-                double *restrict uk = u2[k];
-                const double *restrict uk1 = u2[k + 1], *restrict ok = o2[k];
-#pragma omp simd aligned(uk, uk1, ok, n2, ph2 : 64)
-                for (size_t j = 0; j < W; j++) {
-                    const double v = uk1[j] + ok[j] * ph2[j];
-                    uk[j] = kd < n2[j] ? v : uk[j];
+            for (size_t c = 0; c < n_chunks; c++)
+                for (size_t k = 0; k < n2max[c]; k++) {
+                    const double kd = (double)k;
+                    double *restrict uk = u2[k] + c * C;
+                    const double *restrict uk1 = u2[k + 1] + c * C, *restrict ok = o2[k] + c * C;
+                    const double *restrict lim = n2 + c * C, *restrict ph = ph2 + c * C;
+#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
+                    for (size_t j = 0; j < C; j++) {
+                        const double v = uk1[j] + ok[j] * ph[j];
+                        uk[j] = kd < lim[j] ? v : uk[j];
+                    }
                 }
-            }
 #pragma omp simd aligned(u2, o2, ph2 : 64)
             for (size_t j = 0; j < W; j++)
                 u2[2 * HGB_NH - 1][j] = o2[2 * HGB_NH - 1][j] * ph2[j];
@@ -260,7 +272,7 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
         }
         /* Transpose the block into the caller's [set][time] rows (real lanes only). */
         for (size_t j = 0; j < n_real; j++) {
-            double *dst = job->runoff + j * nt + t0;
+            double *dst = job->runoff + job->index[j] * nt + t0;
             for (size_t st = 0; st < tb; st++) dst[st] = qblk[st * HGB_GROUP + j];
         }
     }
@@ -281,7 +293,7 @@ static void hgb_single(const hgb_job *job)
     const size_t nt = job->f->n_time;
     const double *prec = job->f->precip_mm, *pet = job->f->pet_mm;
     for (size_t t = 0; t < nt; t++)
-        job->runoff[t] = hs_gr4j_step(&st, uh1, uh2, p, prec[t], pet[t], NULL);
+        job->runoff[job->index[0] * nt + t] = hs_gr4j_step(&st, uh1, uh2, p, prec[t], pet[t], NULL);
 }
 
 /* One copy per group width, each compiled for several instruction sets (HGB_CLONES). */
@@ -297,6 +309,8 @@ void hs_gr4j_batch_destroy(hs_gr4j_batch **bp)
     if (!bp || !*bp) return;
     hs_gr4j_batch *b = *bp;
     hs_free(b->qblk);
+    hs_free(b->order);
+    hs_free(b->psorted);
     hs_free(b);
     *bp = NULL;
 }
@@ -321,7 +335,7 @@ hs_status hs_gr4j_batch_create(size_t n_lanes_max, size_t n_steps_max,
     if (n_lanes_max == 0 || n_steps_max == 0)
         return HS_FAIL(ctx, HS_ERR_ARG, "GR4J batch: n_lanes_max = %zu and n_steps_max = %zu "
                        "must both be >= 1", n_lanes_max, n_steps_max);
-    if (n_lanes_max > SIZE_MAX / n_steps_max)
+    if (n_lanes_max > SIZE_MAX / n_steps_max || n_lanes_max > SIZE_MAX / HS_GR4J_NPAR)
         return HS_FAIL(ctx, HS_ERR_ARG, "GR4J batch: %zu lanes x %zu steps overflow the output "
                        "size", n_lanes_max, n_steps_max);
     if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "GR4J batch: NULL option array");
@@ -341,6 +355,9 @@ hs_status hs_gr4j_batch_create(size_t n_lanes_max, size_t n_steps_max,
     hs_status st = HS_OK;
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, b->qblk, HGB_BLOCK * HGB_GROUP, "GR4J batch block"),
                 fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, b->order, n_lanes_max, "GR4J batch lane order"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, b->psorted, n_lanes_max * HS_GR4J_NPAR,
+                                   "GR4J batch parameters"), fail);
     *out = b;
     return HS_OK;
 fail:
@@ -372,17 +389,32 @@ hs_status hs_gr4j_batch_run(hs_gr4j_batch *b, const double *params, size_t n_set
             HS_TRY(hs_gr4j_param_check(ctx, false, k, "parameter set", i,
                                        params[i * HS_GR4J_NPAR + k]));
 
-    const size_t nt = f->n_time;
+    /* Lanes are independent: run them sorted by X4 (stable), so that each chunk of lanes has
+     * similar UH lengths and loops over fewer UH cells; outputs go to the callers' rows. */
+    size_t *order = b->order;
+    for (size_t i = 0; i < n_sets; i++) {
+        const double x4 = params[i * HS_GR4J_NPAR + HS_GR4J_X4];
+        size_t k = i;
+        while (k > 0 && params[order[k - 1] * HS_GR4J_NPAR + HS_GR4J_X4] > x4) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = i;
+    }
+    for (size_t i = 0; i < n_sets; i++)
+        memcpy(b->psorted + i * HS_GR4J_NPAR, params + order[i] * HS_GR4J_NPAR,
+               HS_GR4J_NPAR * sizeof *params);
     for (size_t lane0 = 0; lane0 < n_sets;) {
         const size_t left = n_sets - lane0;
         const size_t width = left > 16 ? 32 : left > 8 ? 16 : left > 4 ? 8 : 4;
         const size_t n_real = left < width ? left : width;
         const hgb_job job = {
             .b = b,
-            .params = params + lane0 * HS_GR4J_NPAR,
+            .params = b->psorted + lane0 * HS_GR4J_NPAR,
             .n_real = n_real,
             .f = f,
-            .runoff = runoff_mm + lane0 * nt,
+            .runoff = runoff_mm,
+            .index = order + lane0,
         };
         if (n_real == 1)
             hgb_single(&job);
