@@ -2,9 +2,11 @@
  * sets at once: SIMD over parameter sets ("lanes") on one lumped forcing series. See
  * hs_gr4j_batch.h for the API and the agreement with the scalar model (hs_gr4j.c).
  *
- * Layout (as hs_hbv_batch.c). Lanes run in groups of W = 4, 8, 16 or 32 (a compile-time constant
- * per kernel copy, so every lane loop has a fixed trip count and vectorises without remainder
- * code); a batch is cut into groups of 32 and the rest goes to the smallest group that holds it.
+ * Layout (as hs_hbv_batch.c). The run first orders the parameter sets by X4 (stable; lanes are
+ * independent, each output goes to its caller's row). Lanes run in groups of W = 4, 8, 16 or 32
+ * (a compile-time constant per kernel copy, so every lane loop has a fixed trip count and
+ * vectorises without remainder code); a batch is cut into groups of 32 and the rest goes to the
+ * smallest group that holds it; a group of one lane runs the scalar step (hs_gr4j_step) itself.
  * A group that is not full is padded with copies of its first parameter set, whose outputs are
  * dropped. Inside a group every state, parameter and UH cell is an array over lanes (structure
  * of arrays, 64-byte aligned, on the stack: about 33 KiB for 32 lanes), and each day is:
@@ -12,9 +14,10 @@
  *      P <= E is the same for all lanes: they share the forcing);
  *   E  exp(2 w), glibc's exp() lane by lane (the scalar model's call; padding lanes copy lane 0);
  *   B  the rest of the production store, percolation, the 0.9/0.1 split;
- *   U  the UH1/UH2 shift registers, cell by cell up to the group's largest airGR loop limit,
- *      each lane's update selected only below its own limit (the cells the scalar model leaves
- *      alone keep their value exactly);
+ *   U  the UH1/UH2 shift registers, cell by cell up to the largest airGR loop limit of each
+ *      chunk of 8 lanes (sorted by X4, the lanes of a chunk have similar limits), each lane's
+ *      update selected only below its own limit (the cells the scalar model leaves alone keep
+ *      their value exactly);
  *   R  exchange, routing store, direct branch and Q.
  * Runoff is collected in blocks of HGB_BLOCK steps x lanes and transposed into the caller's
  * [set][time] array after each block.

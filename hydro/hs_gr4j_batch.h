@@ -18,6 +18,17 @@
  * probed from libm at create. So the runoff is BIT-IDENTICAL (memcmp) to hs_model_run() of
  * "GR4J" (fresh model, hs_model_init with the same parameters) for every lane and batch size.
  *
+ * Speed (bench/bench_gr4j_batch.c: 4,017 days of airGR L0123001, random sets, one core of a
+ * Xeon with AVX-512, shared machine, medians): scalar model 67-73 ns per day per parameter set;
+ * batched B = 1: the same (a lone lane runs the scalar step), B = 8: ~19-22, B = 16: ~15-18,
+ * B = 32: ~15-17 ns, i.e. 4-4.5x the scalar model. The ~10 ns aim of issue 7 is out of reach
+ * while the bits must stay the scalar model's: each lane-day needs 10 IEEE divisions and 5
+ * square roots (no division may become a multiplication by a reciprocal), and the divide unit
+ * alone takes ~9-9.5 ns per lane for those on this CPU (measured with independent operations,
+ * AVX2 or AVX-512); glibc's exp adds ~3 ns per lane (measured by replacing it), the UH
+ * registers ~1.5-3 ns. Lanes are run sorted by X4 (outputs go to the caller's rows), so lanes
+ * of similar UH length share a vector and loop over fewer UH cells.
+ *
  * Use from a calibration engine (one object per thread; not thread-safe):
  *     hs_gr4j_batch *b = NULL;
  *     HS_TRY(hs_gr4j_batch_create(32, n_time, NULL, 0, ctx, &b));        // once
