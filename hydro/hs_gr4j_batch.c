@@ -163,13 +163,13 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
     HGB_ALIGNED double o1[HGB_NH][HGB_GROUP], u1[HGB_NH][HGB_GROUP];
     HGB_ALIGNED double o2[2 * HGB_NH][HGB_GROUP], u2[2 * HGB_NH][HGB_GROUP];
 
-    /* Set up the lanes as gr4j_init does; padding lanes copy the first set. */
     /* UH loop limits per chunk of HGB_CHUNK lanes (the lanes are sorted by X4, so a chunk's
      * largest limit is close to its lanes' own). */
     enum { HGB_CHUNK = 8 };
     const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK, n_chunks = W / C;
     size_t n1max[HGB_GROUP / 4], n2max[HGB_GROUP / 4];
     for (size_t c = 0; c < n_chunks; c++) n1max[c] = n2max[c] = 1;
+    /* Set up the lanes as gr4j_init does; padding lanes copy the first set. */
     for (size_t j = 0; j < W; j++) {
         const double *p = job->params + (j < n_real ? j : 0) * HS_GR4J_NPAR;
         double uh1[HGB_NH], uh2[2 * HGB_NH];
@@ -221,7 +221,8 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
                 hgb_production(W, true, x1, ew, s, ph1, ph2, pe);
             else
                 hgb_production(W, false, x1, ew, s, ph1, ph2, pe);
-            /* U: UH1/UH2 shift registers; lane j updates cell k only for k < its own limit. */
+            /* U: UH1/UH2 shift registers, chunk by chunk; lane j updates cell k only for k < its
+             * own limit (the scalar loop's). */
             for (size_t c = 0; c < n_chunks; c++)
                 for (size_t k = 0; k < n1max[c]; k++) {
                     const double kd = (double)k;

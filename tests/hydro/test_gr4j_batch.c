@@ -2,10 +2,11 @@
  * (hydro/hs_gr4j.c, itself checked against airGR in tests/hydro/test_gr4j.c).
  *
  *  1. Real forcing: testdata/airgr-L0123001 (P, E; 1989-1999, 4,017 days), random parameter
- *     sets drawn uniformly within GR4J's calibration bounds (seeded LCG), plus sets at the
- *     physical limits (X1 = X3 = 0.01... X4 = 0.5 and 20, X2 = -10 and 5): runoff of every lane
- *     BIT-IDENTICAL (memcmp) to hs_model_run() of "GR4J" on a fresh model, for batch sizes
- *     1, 3, 5, 8, 12, 17, 33 (every group width and remainder).
+ *     sets drawn uniformly within GR4J's calibration bounds (seeded LCG), every fifth one at or
+ *     near the physical limits (X1 = X3 = 0.01, X4 = 0.5, 19.5 and 20, X2 = -10 and 5): runoff
+ *     of every lane BIT-IDENTICAL (memcmp) to hs_model_run() of "GR4J" on a fresh model, for
+ *     batch sizes 1, 3, 5, 8, 12, 17, 33 (every group width, remainders, the one-lane group;
+ *     the kernel reorders lanes by X4, so the rows also check that order is undone).
  *  2. Synthetic forcing (3,000 random days: dry spells, P == E days, storms up to 300 mm that
  *     reach the tanh cap at 13 for small X1): the same check, batch sizes 1, 8, 17.
  *  3. Reuse: one object, runs of different sizes and lengths in turn give the same bits.
