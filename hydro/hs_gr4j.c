@@ -32,6 +32,7 @@
 
 #include "hs_cemaneige.h"
 #include "hs_cemaneige_impl.h"
+#include "hs_gr4j_impl.h"
 
 #define AIRGR_REAL(x) ((double)(float)(x))
 
@@ -442,11 +443,12 @@ static hs_status gr4j_cn_create(const hs_model_option *opts, size_t n_opts, size
     return gr4j_create_impl("GR4J_CemaNeige", true, opts, n_opts, n_hru, ctx, out);
 }
 
-/* Physical limits (not calibration bounds), docs-models.md §2.1 and §2.5. */
-static hs_status gr4j_check_param(const hs_model_impl *m, hs_ctx *ctx, size_t k, size_t hru,
-                                  double v)
+/* Physical limits (not calibration bounds), docs-models.md §2.1 and §2.5; shared with the
+ * batched kernel (hs_gr4j_impl.h). */
+hs_status hs_gr4j_param_check(hs_ctx *ctx, bool snow, size_t k, const char *what, size_t index,
+                              double v)
 {
-    const hs_param_info *info = m->snow ? &gr4j_cn_params[k] : &gr4j_params[k];
+    const hs_param_info *info = snow ? &gr4j_cn_params[k] : &gr4j_params[k];
     const char *need = "finite";
     bool ok = isfinite(v);
     switch (k) {
@@ -471,9 +473,9 @@ static hs_status gr4j_check_param(const hs_model_impl *m, hs_ctx *ctx, size_t k,
         break;
     }
     if (ok) return HS_OK;
-    return HS_FAIL(ctx, HS_ERR_ARG, "%s parameter %s = %.17g for HRU %zu is outside its physical "
-                   "limits (must be %s)", m->snow ? "GR4J_CemaNeige" : "GR4J", info->name, v, hru,
-                   need);
+    return HS_FAIL(ctx, HS_ERR_ARG, "%s parameter %s = %.17g for %s %zu is outside its physical "
+                   "limits (must be %s)", snow ? "GR4J_CemaNeige" : "GR4J", info->name, v, what,
+                   index, need);
 }
 
 static hs_status gr4j_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
@@ -482,7 +484,8 @@ static hs_status gr4j_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
     const size_t n = m->n_hru, np = m->npar;
     /* Validate everything before changing anything: a failed init leaves the model as it was. */
     for (size_t i = 0; i < n; i++)
-        for (size_t k = 0; k < np; k++) HS_TRY(gr4j_check_param(m, ctx, k, i, params[i * np + k]));
+        for (size_t k = 0; k < np; k++)
+            HS_TRY(hs_gr4j_param_check(ctx, m->snow, k, "HRU", i, params[i * np + k]));
 
     for (size_t i = 0; i < n; i++) {
         const double *p = params + i * np;
