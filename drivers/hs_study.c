@@ -465,7 +465,7 @@ static hs_status build_strong(study *s, bool backends) {
     for (size_t b = 0; b < nb; b++)
         for (size_t i = 0; i < ns; i++)
             for (size_t j = 0; j < nw; j++) {
-                int w;
+                int w = 0;
                 HS_TRY(parse_int(s, "WORKERS", workers[j], 1, &w));
                 run *r;
                 HS_TRY(add_run(s, &r));
