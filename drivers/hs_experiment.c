@@ -9,7 +9,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "hs_gr4j.h"
 #include "hs_grid.h"
+#include "hs_hbv.h"
 #include "hs_hbv_gpu.h"
 #include "hs_io.h"
 #include "hs_pet.h"
@@ -772,14 +774,21 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
     if (st == HS_OK) st = setup_model(e, cfg, ctx);
     if (st == HS_OK) {
-        /* the batched SIMD kernel exists for HBV on one lumped series, unrouted (issue #7) */
-        e->batch_eligible = strcmp(e->ops->name, "HBV") == 0 && e->n_hru == 1 && !e->net;
+        /* batched SIMD kernels exist for HBV and GR4J (without snow) on one lumped series,
+         * unrouted (issue #7); the GPU kernel for HBV only */
+        const bool hbv = e->ops == &hs_hbv_ops, gr4j = e->ops == &hs_gr4j_ops;
+        e->batch_eligible = (hbv || gr4j) && e->n_hru == 1 && !e->net;
         if (e->backend >= 2 && !e->batch_eligible)
             st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                         "%s: MODEL_BACKEND batched and gpu run HBV on a lumped, unrouted basin; this run "
-                         "is %s with %zu HRU(s)%s: use auto or scalar",
+                         "%s: MODEL_BACKEND batched and gpu run HBV (batched also GR4J) on a lumped, "
+                         "unrouted basin; this run is %s with %zu HRU(s)%s: use auto or scalar",
                          hs_config_origin(cfg, "MODEL_BACKEND"), e->ops->name, e->n_hru,
                          e->net ? " and routing" : "");
+        else if (e->backend == 3 && !hbv)
+            st = HS_FAIL(ctx, HS_ERR_CONFIG,
+                         "%s: MODEL_BACKEND gpu runs HBV only; this run is %s: use batched, auto "
+                         "or scalar",
+                         hs_config_origin(cfg, "MODEL_BACKEND"), e->ops->name);
     }
     if (st == HS_OK) st = extend_params_with_routing(e, ctx);
     if (st == HS_OK) st = setup_parameters(e, cfg, params_path, ctx);

@@ -10,6 +10,8 @@
 #include "hs_exec.h"
 #include "hs_hbv.h"
 #include "hs_hbv_batch.h"
+#include "hs_gr4j.h"
+#include "hs_gr4j_batch.h"
 #include "hs_hbv_gpu.h"
 #include "hs_rng.h"
 #include "hs_sys.h"
@@ -38,6 +40,7 @@ struct hs_workspace {
     double model_s, route_s;      /* time in the model and in routing, summed over runs */
     /* batched backend (NULL when scalar) */
     hs_hbv_batch *batch;
+    hs_gr4j_batch *gr4j_batch; /* GR4J's SIMD kernel instead of HBV's */
     hs_hbv_gpu *gpu;      /* MODEL_BACKEND gpu instead of the SIMD kernel */
     size_t n_lanes;
     double *batch_params; /* [n_lanes][n_model_params] */
@@ -130,6 +133,7 @@ void hs_workspace_destroy(hs_workspace **wsp) {
     hs_model_destroy(&ws->model);
     hs_route_destroy(&ws->router);
     hs_hbv_batch_destroy(&ws->batch);
+    hs_gr4j_batch_destroy(&ws->gr4j_batch);
     hs_hbv_gpu_destroy(&ws->gpu);
     hs_free(ws->batch_params);
     hs_free(ws->batch_runoff);
@@ -275,6 +279,9 @@ hs_status hs_workspace_enable_batch(hs_workspace *ws, size_t n_lanes, hs_ctx *ct
     if (e->backend == 3)
         HS_TRY(hs_hbv_gpu_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
                                  &ws->gpu));
+    else if (e->model_ops == &hs_gr4j_ops)
+        HS_TRY(hs_gr4j_batch_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
+                                    &ws->gr4j_batch));
     else
         HS_TRY(hs_hbv_batch_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
                                    &ws->batch));
@@ -289,7 +296,7 @@ hs_status hs_workspace_evaluate_batch(hs_workspace *ws, const double *X, const s
                                       hs_ctx *ctx) {
     const hs_experiment *e = ws->e;
     const size_t nc = e->n_cal, np = e->n_model_params, nt = ws->n_steps_cal;
-    if ((!ws->batch && !ws->gpu) || n > ws->n_lanes) {
+    if ((!ws->batch && !ws->gr4j_batch && !ws->gpu) || n > ws->n_lanes) {
         for (size_t k = 0; k < n; k++)
             HS_TRY(hs_workspace_evaluate(ws, X + k * nc, ids[k], &loss[k], &value[k], &failed[k], ctx));
         return HS_OK;
@@ -302,8 +309,11 @@ hs_status hs_workspace_evaluate_batch(hs_workspace *ws, const double *X, const s
     hs_forcing_view v = e->view;
     v.n_time = nt;
     const double t0 = hs_wall_time();
-    hs_status st = ws->gpu ? hs_hbv_gpu_run(ws->gpu, ws->batch_params, n, &v, ws->batch_runoff, ctx)
-                           : hs_hbv_batch_run(ws->batch, ws->batch_params, n, &v, ws->batch_runoff, ctx);
+    hs_status st =
+        ws->gpu          ? hs_hbv_gpu_run(ws->gpu, ws->batch_params, n, &v, ws->batch_runoff, ctx)
+        : ws->gr4j_batch ? hs_gr4j_batch_run(ws->gr4j_batch, ws->batch_params, n, &v,
+                                             ws->batch_runoff, ctx)
+                         : hs_hbv_batch_run(ws->batch, ws->batch_params, n, &v, ws->batch_runoff, ctx);
     ws->model_s += hs_wall_time() - t0;
     if (st == HS_ERR_ARG) {
         /* some candidate is outside the model's limits: find which, one by one */

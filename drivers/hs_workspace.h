@@ -50,8 +50,8 @@ HS_NODISCARD hs_status hs_workspace_evaluate(hs_workspace *ws, const double *x, 
                                              double *loss, double *value, bool *failed,
                                              hs_ctx *ctx);
 
-/** Makes the workspace evaluate batches with the batched SIMD HBV kernel (hs_hbv_batch.h, exact
- *  mode: bit-identical to the scalar model) for up to n_lanes candidates at once. Only for an
+/** Makes the workspace evaluate batches with the batched SIMD kernel of HBV (hs_hbv_batch.h,
+ *  exact mode) or GR4J (hs_gr4j_batch.h), both bit-identical to the scalar model, for up to n_lanes candidates at once. Only for an
  *  experiment with e->batch_eligible. */
 HS_NODISCARD hs_status hs_workspace_enable_batch(hs_workspace *ws, size_t n_lanes, hs_ctx *ctx);
 

@@ -35,6 +35,14 @@ conformance)
   calib bat2 --set NUM_PROCESSES=2 --set MODEL_BACKEND=batched; same seq bat2
   python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['execution']; assert e['model_backend']=='batched', e" \
     "$out/bat2/bow/run_1/summary.json" || { echo "FAIL: backend not batched"; exit 1; }
+  # and so does the batched GR4J kernel
+  calib g4seq --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=GR4J
+  calib g4bat1 --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=GR4J --set MODEL_BACKEND=batched
+  same g4seq g4bat1
+  calib g4bat2 --set NUM_PROCESSES=2 --set HYDROLOGICAL_MODEL=GR4J --set MODEL_BACKEND=batched
+  same g4seq g4bat2
+  python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['execution']; assert e['model_backend']=='batched', e" \
+    "$out/g4bat2/bow/run_1/summary.json" || { echo "FAIL: GR4J backend not batched"; exit 1; }
   [ "$(strategy thr2)" = threads ] && [ "$(strategy proc3)" = processes ] || { echo "FAIL: strategy"; exit 1; }
   # auto: NUM_PROCESSES 2 picks threads; the scratch directories of processes are gone
   calib auto2 --set NUM_PROCESSES=2
