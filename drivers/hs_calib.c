@@ -145,6 +145,7 @@ hs_status hs_calib_setup_resolve(const hs_config *cfg, hs_ctx *ctx, hs_calib_set
     s->batch = batch > 0 ? (size_t)batch : (size_t)s->workers;
     s->pool = (size_t)pool;
     s->in_flight = in_flight > 0 && in_flight < s->workers ? (size_t)in_flight : (size_t)s->workers;
+    s->outstanding = in_flight > 0 ? (size_t)in_flight : (size_t)s->workers;
     s->checkpoint_interval = interval;
     s->keep_scratch = keep;
 
@@ -208,6 +209,10 @@ typedef struct engine {
     size_t mpi_lanes;  /* MPI + batched: lanes per rank, and the message buffers */
     double *mpi_msg, *mpi_rep;
     double *bl_loss, *bl_value; /* [batch] scratch of batched evaluations */
+    size_t async_lanes;         /* ASYNC_DDS + batched: candidates per worker per round */
+    double *async_x;            /* [workers lanes][n_cal] */
+    size_t *async_ids;          /* [workers lanes] */
+    struct reply *async_r;            /* [workers lanes] */
     bool *bl_failed;
 } engine;
 
@@ -892,13 +897,18 @@ static hs_status remote_wait(engine *g, remote *r, reply *out) {
 }
 
 /* Lanes per worker of the batched backend (MODEL_BACKEND batched or gpu, or auto with 8 or more
- * candidates of a DDS batch per worker, where the kernel beats the scalar model), or 0 when
- * candidates go one by one (ASYNC_DDS, forked processes). Rank 0 and the MPI worker ranks decide
+ * candidates per worker, where the kernel beats the scalar model), or 0 when candidates go one
+ * by one (forked processes; ASYNC_DDS over MPI). Synchronous DDS splits each batch over the
+ * workers; ASYNC_DDS in one process gives each busy worker ASYNC_DDS_BATCH_SIZE / in_flight
+ * candidates, refilled together when they all return. Rank 0 and the MPI worker ranks decide
  * with this one function, so they agree without a message. */
 static size_t batched_lanes(const hs_experiment *e, const hs_calib_setup *s) {
     if (!(e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) return 0;
-    if (s->async || s->tier == HS_TIER_PROCESSES || s->workers < 1) return 0;
-    const size_t lanes = (s->batch + (size_t)s->workers - 1) / (size_t)s->workers;
+    if (s->tier == HS_TIER_PROCESSES || s->workers < 1) return 0;
+    if (s->async && s->tier != HS_TIER_SEQUENTIAL && s->tier != HS_TIER_THREADS) return 0;
+    const size_t total = s->async ? s->outstanding : s->batch;
+    const size_t busy = s->async ? s->in_flight : (size_t)s->workers;
+    const size_t lanes = (total + busy - 1) / busy;
     return (e->backend >= 2 || lanes >= 8) ? lanes : 0;
 }
 
@@ -1212,10 +1222,59 @@ typedef struct team_state {
     double *x; /* [workers][n_cal] */
 } team_state;
 
+/* ASYNC_DDS with the batched backend: worker `slot` asks for up to `lanes` candidates, evaluates
+ * them in one batched run and tells them back in dispatch order; its candidates sit in slots
+ * [slot lanes, (slot + 1) lanes) for checkpoints. `lock` is NULL without a team. Returns false
+ * when there was nothing left to ask (or the search stopped). */
+static bool async_batch_round(engine *g, int slot, hs_exec_lock *lock, hs_status *shared) {
+    const size_t n = g->n_cal, L = g->async_lanes, first = (size_t)slot * L;
+    double *X = g->async_x + first * n;
+    size_t *ids = g->async_ids + first;
+    reply *R = g->async_r + first;
+    size_t cnt = 0;
+    hs_status st = HS_OK;
+    if (lock) hs_exec_lock_acquire(lock);
+    double t0 = hs_wall_time();
+    while (*shared == HS_OK && !stop_wanted(g) && cnt < L &&
+           next_candidate(g, X + cnt * n, &ids[cnt], &st)) {
+        g->slot_id[first + cnt] = ids[cnt];
+        memcpy(g->slot_x + (first + cnt) * n, X + cnt * n, n * sizeof *X);
+        cnt++;
+    }
+    if (*shared == HS_OK && st != HS_OK) *shared = st;
+    g->serial_s += hs_wall_time() - t0;
+    if (lock) hs_exec_lock_release(lock);
+    if (cnt == 0) return false;
+    /* batch_lanes indexes the shared scratch from `first`, so workers never overlap */
+    st = batch_lanes(g, slot, g->async_x, g->async_ids, first, cnt, g->async_r);
+    if (lock) hs_exec_lock_acquire(lock);
+    t0 = hs_wall_time();
+    if (st != HS_OK && *shared == HS_OK) {
+        hs_ctx_copy_error(g->ctx, g->wctx[slot]);
+        *shared = st;
+    }
+    for (size_t c = 0; c < cnt; c++) {
+        g->slot_id[first + c] = 0;
+        if (st == HS_OK && *shared == HS_OK) {
+            R[c].k = slot;
+            hs_status s2 = async_told(g, X + c * n, &R[c]);
+            if (s2 != HS_OK) *shared = s2;
+        }
+    }
+    g->serial_s += hs_wall_time() - t0;
+    if (lock) hs_exec_lock_release(lock);
+    return *shared == HS_OK;
+}
+
 static void team_worker(void *user, int thread, int n_threads) {
     (void)n_threads;
     team_state *t = user;
     engine *g = t->g;
+    if (g->batched) {
+        while (async_batch_round(g, thread, t->lock, &t->st)) {
+        }
+        return;
+    }
     double *x = t->x + (size_t)thread * g->n_cal;
     for (;;) {
         size_t id = 0;
@@ -1264,6 +1323,12 @@ static hs_status run_async(engine *g) {
         }
         hs_free(t.x);
         hs_exec_lock_destroy(&t.lock);
+        if (st == HS_OK && stop_wanted(g)) g->stopped = true;
+        return st;
+    }
+    if (g->s->tier == HS_TIER_SEQUENTIAL && g->batched) {
+        while (async_batch_round(g, 0, NULL, &st)) {
+        }
         if (st == HS_OK && stop_wanted(g)) g->stopped = true;
         return st;
     }
@@ -1352,6 +1417,9 @@ static void engine_free(engine *g) {
     hs_dds_destroy(&g->dds);
     hs_adds_destroy(&g->adds);
     hs_free(g->bl_loss);
+    hs_free(g->async_x);
+    hs_free(g->async_ids);
+    hs_free(g->async_r);
     hs_free(g->bl_value);
     hs_free(g->bl_failed);
     hs_free(g->mpi_msg);
@@ -1383,6 +1451,8 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
               : s->tier == HS_TIER_MPI && !s->async ? 1
                                                     : 0;
     g.n_slots = (size_t)(n_busy > 0 ? n_busy : 1);
+    /* ASYNC_DDS + batched: every worker may hold a round of candidates in flight */
+    if (s->async && batched_lanes(e, s) > 1) g.n_slots *= batched_lanes(e, s);
     hs_status st = HS_ALLOC_ARRAY(ctx, out->x, g.cap * n, "trajectory");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->value, g.cap, "trajectory");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, out->best, g.cap, "trajectory");
@@ -1409,7 +1479,7 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
         if (lanes == 0 && e->backend >= 2 && (s->async || s->tier == HS_TIER_PROCESSES)) {
             hs_log(ctx, HS_LOG_WARN,
                    "MODEL_BACKEND batched/gpu: %s evaluates one candidate at a time; the scalar "
-                   "model is used", s->async ? "ASYNC_DDS" : hs_tier_name(s->tier));
+                   "model is used", s->tier == HS_TIER_PROCESSES ? "processes" : "ASYNC_DDS over MPI");
         } else if (lanes > 0) {
             g.batched = true;
             if (s->tier == HS_TIER_MPI) {
@@ -1419,9 +1489,17 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
             }
             for (int k = 0; st == HS_OK && k < g.n_local; k++)
                 st = hs_workspace_enable_batch(g.ws[k], lanes, g.wctx[k]);
-            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_loss, s->batch, "batch");
-            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_value, s->batch, "batch");
-            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_failed, s->batch, "batch");
+            size_t nbl = s->batch;
+            if (s->async) {
+                g.async_lanes = lanes;
+                nbl = (size_t)g.n_local * lanes;
+                if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.async_x, nbl * n, "batch");
+                if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.async_ids, nbl, "batch");
+                if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.async_r, nbl, "batch");
+            }
+            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_loss, nbl, "batch");
+            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_value, nbl, "batch");
+            if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.bl_failed, nbl, "batch");
             if (st == HS_OK)
                 hs_log(ctx, HS_LOG_INFO, "model backend: %s (%zu lanes per worker)",
                        e->backend == 3 ? "gpu" : "batched", lanes);

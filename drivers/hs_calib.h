@@ -51,7 +51,9 @@ typedef struct hs_calib_setup {
     bool async;        /* ITERATIVE_OPTIMIZATION_ALGORITHM: ASYNC_DDS */
     size_t batch;      /* DDS: candidates per iteration */
     size_t pool;       /* ASYNC_DDS: pool of the best solutions */
-    size_t in_flight;  /* ASYNC_DDS: candidates outstanding at once (<= workers) */
+    size_t in_flight;  /* ASYNC_DDS: workers kept busy at once (<= workers) */
+    size_t outstanding; /* ASYNC_DDS_BATCH_SIZE as given (default: workers); with the batched
+                         * backend each busy worker holds outstanding / in_flight candidates */
     long checkpoint_interval;
     bool keep_scratch;
     hs_eval_delay delay;
