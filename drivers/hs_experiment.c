@@ -9,11 +9,10 @@
 #include <string.h>
 #include <strings.h>
 
-#include "hs_gr4j.h"
 #include "hs_grid.h"
-#include "hs_hbv.h"
 #include "hs_hbv_gpu.h"
 #include "hs_io.h"
+#include "hs_model_batch.h"
 #include "hs_pet.h"
 #include "hs_prep.h"
 
@@ -774,17 +773,18 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
     if (st == HS_OK) st = setup_model(e, cfg, ctx);
     if (st == HS_OK) {
-        /* batched SIMD kernels exist for HBV and GR4J (without snow) on one lumped series,
-         * unrouted (issue #7); the GPU kernel for HBV only */
-        const bool hbv = e->ops == &hs_hbv_ops, gr4j = e->ops == &hs_gr4j_ops;
-        e->batch_eligible = (hbv || gr4j) && e->n_hru == 1 && !e->net;
+        /* batched kernels (hs_model_batch.h: SIMD for HBV and GR4J without snow, GPU for HBV)
+         * run one lumped series, unrouted (issue #7) */
+        const bool simd = hs_model_batch_find(e->ops, HS_BATCH_SIMD) != NULL;
+        const bool gpu = hs_model_batch_find(e->ops, HS_BATCH_GPU) != NULL;
+        e->batch_eligible = simd && e->n_hru == 1 && !e->net;
         if (e->backend >= 2 && !e->batch_eligible)
             st = HS_FAIL(ctx, HS_ERR_CONFIG,
                          "%s: MODEL_BACKEND batched and gpu run HBV (batched also GR4J) on a lumped, "
                          "unrouted basin; this run is %s with %zu HRU(s)%s: use auto or scalar",
                          hs_config_origin(cfg, "MODEL_BACKEND"), e->ops->name, e->n_hru,
                          e->net ? " and routing" : "");
-        else if (e->backend == 3 && !hbv)
+        else if (e->backend == 3 && !gpu)
             st = HS_FAIL(ctx, HS_ERR_CONFIG,
                          "%s: MODEL_BACKEND gpu runs HBV only; this run is %s: use batched, auto "
                          "or scalar",

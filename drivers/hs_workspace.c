@@ -9,10 +9,7 @@
 
 #include "hs_exec.h"
 #include "hs_hbv.h"
-#include "hs_hbv_batch.h"
-#include "hs_gr4j.h"
-#include "hs_gr4j_batch.h"
-#include "hs_hbv_gpu.h"
+#include "hs_model_batch.h"
 #include "hs_rng.h"
 #include "hs_sys.h"
 
@@ -39,9 +36,8 @@ struct hs_workspace {
     hs_route_params route_params; /* those the router was built with */
     double model_s, route_s;      /* time in the model and in routing, summed over runs */
     /* batched backend (NULL when scalar) */
-    hs_hbv_batch *batch;
-    hs_gr4j_batch *gr4j_batch; /* GR4J's SIMD kernel instead of HBV's */
-    hs_hbv_gpu *gpu;      /* MODEL_BACKEND gpu instead of the SIMD kernel */
+    const hs_model_batch_ops *batch_ops;
+    void *batch;
     size_t n_lanes;
     double *batch_params; /* [n_lanes][n_model_params] */
     double *batch_runoff; /* [n_lanes][n_steps_cal] */
@@ -132,9 +128,7 @@ void hs_workspace_destroy(hs_workspace **wsp) {
     hs_workspace *ws = *wsp;
     hs_model_destroy(&ws->model);
     hs_route_destroy(&ws->router);
-    hs_hbv_batch_destroy(&ws->batch);
-    hs_gr4j_batch_destroy(&ws->gr4j_batch);
-    hs_hbv_gpu_destroy(&ws->gpu);
+    if (ws->batch_ops) ws->batch_ops->destroy(&ws->batch);
     hs_free(ws->batch_params);
     hs_free(ws->batch_runoff);
     hs_free(ws->runoff_ms);
@@ -276,15 +270,13 @@ hs_status hs_workspace_enable_batch(hs_workspace *ws, size_t n_lanes, hs_ctx *ct
         return HS_FAIL(ctx, HS_ERR_INTERNAL, "the batched backend cannot run model %s here",
                        e->ops->name);
     if (n_lanes == 0) n_lanes = 1;
-    if (e->backend == 3)
-        HS_TRY(hs_hbv_gpu_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
-                                 &ws->gpu));
-    else if (e->model_ops == &hs_gr4j_ops)
-        HS_TRY(hs_gr4j_batch_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
-                                    &ws->gr4j_batch));
-    else
-        HS_TRY(hs_hbv_batch_create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx,
-                                   &ws->batch));
+    const hs_model_batch_ops *ops =
+        hs_model_batch_find(e->model_ops, e->backend == 3 ? HS_BATCH_GPU : HS_BATCH_SIMD);
+    if (!ops)
+        return HS_FAIL(ctx, HS_ERR_INTERNAL, "no %s backend for model %s",
+                       e->backend == 3 ? "gpu" : "batched", e->ops->name);
+    HS_TRY(ops->create(n_lanes, ws->n_steps_cal, e->model_opts, e->n_model_opts, ctx, &ws->batch));
+    ws->batch_ops = ops;
     ws->n_lanes = n_lanes;
     HS_TRY(HS_ALLOC_ARRAY(ctx, ws->batch_params, n_lanes * e->n_model_params, "batch parameters"));
     HS_TRY(HS_ALLOC_ARRAY(ctx, ws->batch_runoff, n_lanes * ws->n_steps_cal, "batch runoff"));
@@ -296,7 +288,7 @@ hs_status hs_workspace_evaluate_batch(hs_workspace *ws, const double *X, const s
                                       hs_ctx *ctx) {
     const hs_experiment *e = ws->e;
     const size_t nc = e->n_cal, np = e->n_model_params, nt = ws->n_steps_cal;
-    if ((!ws->batch && !ws->gr4j_batch && !ws->gpu) || n > ws->n_lanes) {
+    if (!ws->batch || n > ws->n_lanes) {
         for (size_t k = 0; k < n; k++)
             HS_TRY(hs_workspace_evaluate(ws, X + k * nc, ids[k], &loss[k], &value[k], &failed[k], ctx));
         return HS_OK;
@@ -309,11 +301,7 @@ hs_status hs_workspace_evaluate_batch(hs_workspace *ws, const double *X, const s
     hs_forcing_view v = e->view;
     v.n_time = nt;
     const double t0 = hs_wall_time();
-    hs_status st =
-        ws->gpu          ? hs_hbv_gpu_run(ws->gpu, ws->batch_params, n, &v, ws->batch_runoff, ctx)
-        : ws->gr4j_batch ? hs_gr4j_batch_run(ws->gr4j_batch, ws->batch_params, n, &v,
-                                             ws->batch_runoff, ctx)
-                         : hs_hbv_batch_run(ws->batch, ws->batch_params, n, &v, ws->batch_runoff, ctx);
+    hs_status st = ws->batch_ops->run(ws->batch, ws->batch_params, n, &v, ws->batch_runoff, ctx);
     ws->model_s += hs_wall_time() - t0;
     if (st == HS_ERR_ARG) {
         /* some candidate is outside the model's limits: find which, one by one */
