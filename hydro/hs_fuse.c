@@ -503,6 +503,7 @@ struct hs_model_impl {
     hs_fuse_derived *der; /* [n_hru] */
     double *state;        /* [FUSE_NSLOT][n_hru] soil stores, mm (unused slots 0) */
     double *swe;          /* [n_band][n_hru] snow water equivalent per band, mm */
+    double season[2][367];   /* sin(2 pi phase) of the melt factor by [leap][day of year] */
     double *weights;      /* [n_hru][HS_FUSE_ROUTING_CAP] time-delay fractions */
     size_t *n_weights;    /* [n_hru] */
     double *ring;         /* [n_hru][HS_FUSE_ROUTING_CAP] future runoff, mm */
@@ -554,6 +555,12 @@ static hs_status fuse_create(const hs_model_option *opts, size_t n_opts, size_t 
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->ring, n_hru * HS_FUSE_ROUTING_CAP,
                                    "FUSE routing buffers"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->head, n_hru, "FUSE routing buffer heads"), fail);
+    /* The melt factor's seasonal sine depends on the day alone: once here, not per HRU-day. */
+    for (int leap = 0; leap < 2; leap++)
+        for (int doy = 0; doy < 367; doy++) {
+            const double ph = leap ? (doy - 81) / 366.0 : (doy - 80) / 365.0;
+            m->season[leap][doy] = sin(2.0 * 3.14159265358979323846 * ph);
+        }
     *out = m;
     return HS_OK;
 fail:
@@ -1297,8 +1304,11 @@ FUSE_INLINE void fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const do
         }
         if (!accepted) break; /* stalled at round-off: keep x; fixing keeps the balance */
         memcpy(x, xt, sizeof x);
-        memcpy(g, gt, sizeof g);
-        memcpy(jac, jt, sizeof jac);
+        /* Only the n x n active block: a constant in the specialised solvers. */
+        for (int r = 0; r < n; r++) {
+            g[r] = gt[r];
+            for (int c = 0; c < n; c++) jac[r][c] = jt[r][c];
+        }
         *f = ft;
         norm = tnorm;
     }
@@ -1431,9 +1441,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
         if (snow) {
             /* FUSE's leap test is year mod 4 (docs §3.4). */
             const bool leap = year % 4 == 0;
-            const double ph = leap ? (doy - 81) / 366.0 : (doy - 80) / 365.0;
-            const double mf = (0.5 * sin(2.0 * 3.14159265358979323846 * ph) + 0.5) *
-                                  (mfmax - mfmin) + mfmin;
+            const double mf = (0.5 * m->season[leap][doy] + 0.5) * (mfmax - mfmin) + mfmin;
             for (size_t b = 0; b < o->n_band; b++) {
                 const double dz = o->band_dz[b];
                 const double tb = temp + dz * lapse / 1000.0;
