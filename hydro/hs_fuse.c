@@ -49,6 +49,7 @@
 #define FUSE_NEWTON_MAXIT 50
 #define FUSE_NEWTON_TOL 1e-12 /* §3.7 (SYMFLUENCE numerix), relative to 1 + |state| */
 #define FUSE_TIMEDELAY_MAX 7.0
+#define FUSE_INLINE static inline __attribute__((always_inline))
 
 /* ---- parameter table (docs-models.md §3.6, FUSE zConstraints) -------------------------------- */
 
@@ -502,6 +503,7 @@ struct hs_model_impl {
     hs_fuse_derived *der; /* [n_hru] */
     double *state;        /* [FUSE_NSLOT][n_hru] soil stores, mm (unused slots 0) */
     double *swe;          /* [n_band][n_hru] snow water equivalent per band, mm */
+    double season[2][367];   /* sin(2 pi phase) of the melt factor by [leap][day of year] */
     double *weights;      /* [n_hru][HS_FUSE_ROUTING_CAP] time-delay fractions */
     size_t *n_weights;    /* [n_hru] */
     double *ring;         /* [n_hru][HS_FUSE_ROUTING_CAP] future runoff, mm */
@@ -553,6 +555,12 @@ static hs_status fuse_create(const hs_model_option *opts, size_t n_opts, size_t 
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->ring, n_hru * HS_FUSE_ROUTING_CAP,
                                    "FUSE routing buffers"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->head, n_hru, "FUSE routing buffer heads"), fail);
+    /* The melt factor's seasonal sine depends on the day alone: once here, not per HRU-day. */
+    for (int leap = 0; leap < 2; leap++)
+        for (int doy = 0; doy < 367; doy++) {
+            const double ph = leap ? (doy - 81) / 366.0 : (doy - 80) / 365.0;
+            m->season[leap][doy] = sin(2.0 * 3.14159265358979323846 * ph);
+        }
     *out = m;
     return HS_OK;
 fail:
@@ -686,8 +694,18 @@ static hs_status fuse_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
 /* ---- fluxes (docs §3.3) ---------------------------------------------------------------------- */
 
 /* Everything the soil kernel of one HRU needs, loaded once per run. */
+/* Structure of the implicit solver: decisions, gradient index of each slot (-1: none; ng
+ * entries), active slots act[0..n). */
+typedef struct fuse_shape {
+    hs_fuse_decisions d;
+    int ng, n;
+    int gidx[FUSE_NSLOT];
+    int act[FUSE_NSLOT];
+} fuse_shape;
+
 typedef struct fuse_hru {
     hs_fuse_decisions d;
+    fuse_shape shape; /* generic solver: d, all six slots, act and n_act */
     const double *p;
     hs_fuse_derived r;
     double cap[FUSE_NSLOT];
@@ -900,7 +918,7 @@ static void fuse_update(const fuse_hru *h, const double *x0, double dt, double p
 }
 
 /* Solves A y = b (n <= 6) by Gaussian elimination with partial pivoting; false if singular. */
-static bool fuse_solve(int n, double a[FUSE_NSLOT][FUSE_NSLOT], double *b)
+FUSE_INLINE bool fuse_solve(int n, double a[FUSE_NSLOT][FUSE_NSLOT], double *b)
 {
     for (int c = 0; c < n; c++) {
         int piv = c;
@@ -956,62 +974,70 @@ static inline fuse_dual fd_const(double v)
     return r;
 }
 
-static inline fuse_dual fd_add(fuse_dual a, fuse_dual b)
+static inline fuse_dual fd_add(int ng, fuse_dual a, fuse_dual b)
 {
     a.v += b.v;
-    for (int k = 0; k < FUSE_NSLOT; k++) a.d[k] += b.d[k];
+    for (int k = 0; k < ng; k++) a.d[k] += b.d[k];
     return a;
 }
 
-static inline fuse_dual fd_sub(fuse_dual a, fuse_dual b)
+static inline fuse_dual fd_sub(int ng, fuse_dual a, fuse_dual b)
 {
     a.v -= b.v;
-    for (int k = 0; k < FUSE_NSLOT; k++) a.d[k] -= b.d[k];
+    for (int k = 0; k < ng; k++) a.d[k] -= b.d[k];
     return a;
 }
 
-static inline fuse_dual fd_mul(fuse_dual a, fuse_dual b)
+static inline fuse_dual fd_mul(int ng, fuse_dual a, fuse_dual b)
 {
-    fuse_dual r;
-    r.v = a.v * b.v;
-    for (int k = 0; k < FUSE_NSLOT; k++) r.d[k] = a.d[k] * b.v + a.v * b.d[k];
-    return r;
+    const double av = a.v;
+    a.v = av * b.v;
+    for (int k = 0; k < ng; k++) a.d[k] = a.d[k] * b.v + av * b.d[k];
+    return a;
 }
 
 /* a * c for a constant c. */
-static inline fuse_dual fd_scale(fuse_dual a, double c)
+static inline fuse_dual fd_scale(int ng, fuse_dual a, double c)
 {
     a.v *= c;
-    for (int k = 0; k < FUSE_NSLOT; k++) a.d[k] *= c;
+    for (int k = 0; k < ng; k++) a.d[k] *= c;
     return a;
 }
 
 /* a / c for a constant c (divided, as the flux code divides). */
-static inline fuse_dual fd_div(fuse_dual a, double c)
+static inline fuse_dual fd_div(int ng, fuse_dual a, double c)
 {
     a.v /= c;
-    for (int k = 0; k < FUSE_NSLOT; k++) a.d[k] /= c;
+    for (int k = 0; k < ng; k++) a.d[k] /= c;
     return a;
 }
 
 /* fuse_ratio(s, cap). */
-static inline fuse_dual fd_ratio(fuse_dual s, double cap)
+static inline fuse_dual fd_ratio(int ng, fuse_dual s, double cap)
 {
-    return cap > 0.0 ? fd_div(s, cap) : fd_const(0.0);
+    return cap > 0.0 ? fd_div(ng, s, cap) : fd_const(0.0);
 }
 
 /* fmin(a, c) and fmax(0, a) for a constant c. */
-static inline fuse_dual fd_min(fuse_dual a, double c) { return a.v < c ? a : fd_const(c); }
-static inline fuse_dual fd_pos(fuse_dual a) { return a.v > 0.0 ? a : fd_const(0.0); }
+static inline fuse_dual fd_min(int ng, fuse_dual a, double c)
+{
+    (void)ng; /* no loop: the uniform signature keeps the flux code readable */
+    return a.v < c ? a : fd_const(c);
+}
+static inline fuse_dual fd_pos(int ng, fuse_dual a)
+{
+    (void)ng;
+    return a.v > 0.0 ? a : fd_const(0.0);
+}
 
 /* pow(a, e) for a constant exponent: d = e a^(e-1) = e pow(a, e) / a, 0 at a base <= 0 (where
  * the forward difference of a clipped state sees a flat or one-sided function). */
-static inline fuse_dual fd_pow(fuse_dual a, double e)
+static inline fuse_dual fd_pow(int ng, fuse_dual a, double e)
 {
     const double pw = pow(a.v, e);
     double dp = a.v > 0.0 ? e * pw / a.v : 0.0;
     if (!isfinite(dp)) dp = 0.0;
-    fuse_dual r = fd_scale(a, dp);
+    fuse_dual r = fd_scale(ng, a, dp);
     r.v = pw;
     return r;
 }
@@ -1020,30 +1046,32 @@ static inline fuse_dual fd_pow(fuse_dual a, double e)
  * (§3.3 item 7), with its derivative L (1 - L) / ψ. Far below the capacity, exp()
  * would give L < 2e-22: L is taken as 0 there (its overflow then changes a state by less than
  * 2e-22 of the inflow, far below the Newton tolerance) and the exp is saved. */
-static inline fuse_dual fd_logistic(fuse_dual s, double smax)
+static inline fuse_dual fd_logistic(int ng, fuse_dual s, double smax)
 {
     const double psi = FUSE_PSMOOTH * smax;
     const double z = -(s.v - smax + 5.0 * psi) / psi;
     if (z > 50.0) return fd_const(0.0);
     const double l = 1.0 / (1.0 + exp(z));
-    fuse_dual r = fd_scale(s, l * (1.0 - l) / psi);
+    fuse_dual r = fd_scale(ng, s, l * (1.0 - l) / psi);
     r.v = l;
     return r;
 }
 
 /* Fluxes (fuse_fluxes' equations plus the logistic overflow of §3.3 item 7) and the state derivatives dx with
  * their gradients, at states xin. */
-static void fuse_eval(const fuse_hru *h, const double *xin, double peff, double pet, fuse_flux *f,
-                      fuse_dual *dx)
+FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double *xin,
+                           double peff, double pet, fuse_flux *f, fuse_dual *dx)
 {
-    const hs_fuse_decisions *d = &h->d;
+    const hs_fuse_decisions *d = &sh->d;
+    const int ng = sh->ng;
+    const int *gidx = sh->gidx;
     const double *p = h->p;
     const hs_fuse_derived *r = &h->r;
     fuse_dual x[FUSE_NSLOT];
     for (int s = 0; s < FUSE_NSLOT; s++) {
         const double c = h->cap[s];
         x[s] = fd_const(fuse_clip(xin[s], c));
-        x[s].d[s] = (xin[s] >= 0.0 && xin[s] < c) ? 1.0 : 0.0;
+        if (gidx[s] >= 0) x[s].d[gidx[s]] = (xin[s] >= 0.0 && xin[s] < c) ? 1.0 : 0.0;
     }
     const fuse_dual zero = fd_const(0.0);
 
@@ -1052,38 +1080,38 @@ static void fuse_eval(const fuse_hru *h, const double *xin, double peff, double 
     const double maxwatr1 = p[HS_FUSE_MAXWATR_1], maxwatr2 = p[HS_FUSE_MAXWATR_2];
     if (d->arch1 == HS_FUSE_ONESTATE_1) {
         watr1 = x[0];
-        tens1 = fd_min(watr1, r->maxtens_1);
-        free1 = fd_pos(fd_sub(watr1, fd_const(r->maxtens_1)));
+        tens1 = fd_min(ng, watr1, r->maxtens_1);
+        free1 = fd_pos(ng, fd_sub(ng, watr1, fd_const(r->maxtens_1)));
     } else if (d->arch1 == HS_FUSE_TENSION1_1) {
         tens1 = x[0];
         free1 = x[1];
-        watr1 = fd_add(tens1, free1);
+        watr1 = fd_add(ng, tens1, free1);
     } else {
         tens1a = x[0];
         tens1b = x[1];
         free1 = x[2];
-        tens1 = fd_add(tens1a, tens1b);
-        watr1 = fd_add(tens1, free1);
+        tens1 = fd_add(ng, tens1a, tens1b);
+        watr1 = fd_add(ng, tens1, free1);
     }
     fuse_dual watr2, tens2, free2a = zero, free2b = zero;
     if (d->arch2 == HS_FUSE_TENS2PLL_2) {
         tens2 = x[3];
         free2a = x[4];
         free2b = x[5];
-        watr2 = fd_add(fd_add(tens2, free2a), free2b);
+        watr2 = fd_add(ng, fd_add(ng, tens2, free2a), free2b);
     } else {
         watr2 = x[3];
-        tens2 = fd_min(watr2, r->maxtens_2);
+        tens2 = fd_min(ng, watr2, r->maxtens_2);
     }
 
     /* 1. Saturated area and surface runoff. */
     fuse_dual ac;
     if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
-        ac = fd_sub(fd_const(1.0), fd_pow(fd_sub(fd_const(1.0), fd_min(fd_div(watr1, maxwatr1),
+        ac = fd_sub(ng, fd_const(1.0), fd_pow(ng, fd_sub(ng, fd_const(1.0), fd_min(ng, fd_div(ng, watr1, maxwatr1),
                                                                          1.0)),
                                           p[HS_FUSE_AXV_BEXP]));
     } else if (d->qsurf == HS_FUSE_PRMS_VARNT) {
-        ac = fd_scale(fd_min(fd_div(tens1, r->maxtens_1), 1.0), p[HS_FUSE_SAREAMAX]);
+        ac = fd_scale(ng, fd_min(ng, fd_div(ng, tens1, r->maxtens_1), 1.0), p[HS_FUSE_SAREAMAX]);
     } else {
         const double n = p[HS_FUSE_QB_POWR];
         const double w = watr2.v / maxwatr2 + 1e-8;
@@ -1097,25 +1125,25 @@ static void fuse_eval(const fuse_hru *h, const double *xin, double peff, double 
             ac = fd_const(1.0 - fuse_gamma_p(p[HS_FUSE_TISHAPE], h->lga_tishape, y, &dens));
             /* d ac / d watr2 = -dens * (n / chi) * d ln(zeta) = dens * n / chi / (w maxwatr2) */
             const double dac = y0 > 0.0 ? dens * n / r->chi / (w * maxwatr2) : 0.0;
-            for (int k = 0; k < FUSE_NSLOT; k++) ac.d[k] = dac * watr2.d[k];
+            for (int k = 0; k < ng; k++) ac.d[k] = dac * watr2.d[k];
         }
     }
-    const fuse_dual qsx = fd_scale(ac, peff);
+    const fuse_dual qsx = fd_scale(ng, ac, peff);
 
     /* 2. Upper-layer evaporation. */
     const bool root = d->esoil == HS_FUSE_ROOTWEIGHT;
     fuse_dual e1a, e1b = zero, e1;
     if (d->arch1 == HS_FUSE_TENSION2_1) {
         if (root) {
-            e1a = fd_scale(fd_ratio(tens1a, r->maxtens_1a), pet * p[HS_FUSE_RTFRAC1]);
-            e1b = fd_scale(fd_ratio(tens1b, r->maxtens_1b), pet * r->rtfrac2);
+            e1a = fd_scale(ng, fd_ratio(ng, tens1a, r->maxtens_1a), pet * p[HS_FUSE_RTFRAC1]);
+            e1b = fd_scale(ng, fd_ratio(ng, tens1b, r->maxtens_1b), pet * r->rtfrac2);
         } else {
-            e1a = fd_scale(fd_ratio(tens1a, r->maxtens_1a), pet);
-            e1b = fd_mul(fd_sub(fd_const(pet), e1a), fd_ratio(tens1b, r->maxtens_1b));
+            e1a = fd_scale(ng, fd_ratio(ng, tens1a, r->maxtens_1a), pet);
+            e1b = fd_mul(ng, fd_sub(ng, fd_const(pet), e1a), fd_ratio(ng, tens1b, r->maxtens_1b));
         }
-        e1 = fd_add(e1a, e1b);
+        e1 = fd_add(ng, e1a, e1b);
     } else {
-        e1a = fd_scale(fd_scale(fd_ratio(tens1, r->maxtens_1), pet),
+        e1a = fd_scale(ng, fd_scale(ng, fd_ratio(ng, tens1, r->maxtens_1), pet),
                        root ? p[HS_FUSE_RTFRAC1] : 1.0);
         e1 = e1a;
     }
@@ -1124,42 +1152,42 @@ static void fuse_eval(const fuse_hru *h, const double *xin, double peff, double 
     fuse_dual e2 = zero;
     if ((d->arch2 == HS_FUSE_TENS2PLL_2 || d->arch2 == HS_FUSE_FIXEDSIZ_2) &&
         d->arch1 != HS_FUSE_TENSION2_1)
-        e2 = fd_mul(root ? fd_const(pet * r->rtfrac2) : fd_sub(fd_const(pet), e1),
-                    fd_ratio(tens2, r->maxtens_2));
+        e2 = fd_mul(ng, root ? fd_const(pet * r->rtfrac2) : fd_sub(ng, fd_const(pet), e1),
+                    fd_ratio(ng, tens2, r->maxtens_2));
 
     /* 4. Interflow. */
     const fuse_dual qif = d->qintf == HS_FUSE_INTFLWSOME
-                              ? fd_scale(fd_ratio(free1, r->maxfree_1), p[HS_FUSE_IFLWRTE])
+                              ? fd_scale(ng, fd_ratio(ng, free1, r->maxfree_1), p[HS_FUSE_IFLWRTE])
                               : zero;
 
     /* 5. Percolation. */
     fuse_dual q12;
     if (d->qperc == HS_FUSE_PERC_F2SAT) {
-        q12 = fd_scale(fd_pow(fd_ratio(free1, r->maxfree_1), p[HS_FUSE_PERCEXP]),
+        q12 = fd_scale(ng, fd_pow(ng, fd_ratio(ng, free1, r->maxfree_1), p[HS_FUSE_PERCEXP]),
                        p[HS_FUSE_PERCRTE]);
     } else if (d->qperc == HS_FUSE_PERC_W2SAT) {
-        q12 = fd_scale(fd_pow(fd_min(fd_div(watr1, maxwatr1), 1.0), p[HS_FUSE_PERCEXP]),
+        q12 = fd_scale(ng, fd_pow(ng, fd_min(ng, fd_div(ng, watr1, maxwatr1), 1.0), p[HS_FUSE_PERCEXP]),
                        p[HS_FUSE_PERCRTE]);
     } else {
-        const fuse_dual deficit = fd_pos(fd_sub(fd_const(1.0), fd_div(watr2, maxwatr2)));
-        const fuse_dual mult = fd_add(fd_const(1.0), fd_scale(fd_pow(deficit, p[HS_FUSE_SACPEXP]),
+        const fuse_dual deficit = fd_pos(ng, fd_sub(ng, fd_const(1.0), fd_div(ng, watr2, maxwatr2)));
+        const fuse_dual mult = fd_add(ng, fd_const(1.0), fd_scale(ng, fd_pow(ng, deficit, p[HS_FUSE_SACPEXP]),
                                                               p[HS_FUSE_SACPMLT]));
-        q12 = fd_mul(fd_scale(mult, r->qbsat), fd_ratio(free1, r->maxfree_1));
+        q12 = fd_mul(ng, fd_scale(ng, mult, r->qbsat), fd_ratio(ng, free1, r->maxfree_1));
     }
 
     /* 6. Baseflow. */
     fuse_dual qb_a, qb_b = zero;
     switch (d->arch2) {
     case HS_FUSE_TENS2PLL_2:
-        qb_a = fd_scale(free2a, p[HS_FUSE_QBRATE_2A]);
-        qb_b = fd_scale(free2b, p[HS_FUSE_QBRATE_2B]);
+        qb_a = fd_scale(ng, free2a, p[HS_FUSE_QBRATE_2A]);
+        qb_b = fd_scale(ng, free2b, p[HS_FUSE_QBRATE_2B]);
         break;
-    case HS_FUSE_UNLIMFRC_2: qb_a = fd_scale(watr2, p[HS_FUSE_QB_PRMS]); break;
+    case HS_FUSE_UNLIMFRC_2: qb_a = fd_scale(ng, watr2, p[HS_FUSE_QB_PRMS]); break;
     case HS_FUSE_UNLIMPOW_2:
-        qb_a = fd_scale(fd_pow(fd_div(watr2, maxwatr2), p[HS_FUSE_QB_POWR]), r->qbsat);
+        qb_a = fd_scale(ng, fd_pow(ng, fd_div(ng, watr2, maxwatr2), p[HS_FUSE_QB_POWR]), r->qbsat);
         break;
     default:
-        qb_a = fd_scale(fd_pow(fd_min(fd_div(watr2, maxwatr2), 1.0), p[HS_FUSE_QB_POWR]),
+        qb_a = fd_scale(ng, fd_pow(ng, fd_min(ng, fd_div(ng, watr2, maxwatr2), 1.0), p[HS_FUSE_QB_POWR]),
                         p[HS_FUSE_BASERTE]);
         break;
     }
@@ -1167,26 +1195,26 @@ static void fuse_eval(const fuse_hru *h, const double *xin, double peff, double 
     /* 7. Overflow, logistic smoother. */
     fuse_dual rchr2excs = zero, tens2free_1 = zero, oflow_1, tens2free_2 = zero;
     fuse_dual oflow_2a = zero, oflow_2b = zero;
-    const fuse_dual in1 = fd_sub(fd_const(peff), qsx);
+    const fuse_dual in1 = fd_sub(ng, fd_const(peff), qsx);
     if (d->arch1 == HS_FUSE_TENSION2_1) {
-        rchr2excs = fd_mul(fd_logistic(tens1a, r->maxtens_1a), in1);
-        tens2free_1 = fd_mul(fd_logistic(tens1b, r->maxtens_1b), rchr2excs);
-        oflow_1 = fd_mul(fd_logistic(free1, r->maxfree_1), tens2free_1);
+        rchr2excs = fd_mul(ng, fd_logistic(ng, tens1a, r->maxtens_1a), in1);
+        tens2free_1 = fd_mul(ng, fd_logistic(ng, tens1b, r->maxtens_1b), rchr2excs);
+        oflow_1 = fd_mul(ng, fd_logistic(ng, free1, r->maxfree_1), tens2free_1);
     } else if (d->arch1 == HS_FUSE_TENSION1_1) {
-        tens2free_1 = fd_mul(fd_logistic(tens1, r->maxtens_1), in1);
-        oflow_1 = fd_mul(fd_logistic(free1, r->maxfree_1), tens2free_1);
+        tens2free_1 = fd_mul(ng, fd_logistic(ng, tens1, r->maxtens_1), in1);
+        oflow_1 = fd_mul(ng, fd_logistic(ng, free1, r->maxfree_1), tens2free_1);
     } else {
-        oflow_1 = fd_mul(fd_logistic(watr1, maxwatr1), in1);
+        oflow_1 = fd_mul(ng, fd_logistic(ng, watr1, maxwatr1), in1);
     }
     const double pf = p[HS_FUSE_PERCFRAC];
     fuse_dual in2 = zero;
     if (d->arch2 == HS_FUSE_TENS2PLL_2) {
-        tens2free_2 = fd_mul(fd_logistic(tens2, r->maxtens_2), fd_scale(q12, 1.0 - pf));
-        in2 = fd_add(fd_div(fd_scale(q12, pf), 2.0), fd_div(tens2free_2, 2.0));
-        oflow_2a = fd_mul(fd_logistic(free2a, r->maxfree_2a), in2);
-        oflow_2b = fd_mul(fd_logistic(free2b, r->maxfree_2b), in2);
+        tens2free_2 = fd_mul(ng, fd_logistic(ng, tens2, r->maxtens_2), fd_scale(ng, q12, 1.0 - pf));
+        in2 = fd_add(ng, fd_div(ng, fd_scale(ng, q12, pf), 2.0), fd_div(ng, tens2free_2, 2.0));
+        oflow_2a = fd_mul(ng, fd_logistic(ng, free2a, r->maxfree_2a), in2);
+        oflow_2b = fd_mul(ng, fd_logistic(ng, free2b, r->maxfree_2b), in2);
     } else if (d->arch2 == HS_FUSE_FIXEDSIZ_2) {
-        oflow_2a = fd_mul(fd_logistic(watr2, maxwatr2), q12);
+        oflow_2a = fd_mul(ng, fd_logistic(ng, watr2, maxwatr2), q12);
     }
 
     f->qsx = qsx.v;
@@ -1207,38 +1235,39 @@ static void fuse_eval(const fuse_hru *h, const double *xin, double peff, double 
     /* 8. State derivatives (fuse_derivs). */
     for (int k = 0; k < FUSE_NSLOT; k++) dx[k] = zero;
     if (d->arch1 == HS_FUSE_TENSION2_1) {
-        dx[0] = fd_sub(fd_sub(in1, e1a), rchr2excs);
-        dx[1] = fd_sub(fd_sub(rchr2excs, e1b), tens2free_1);
-        dx[2] = fd_sub(fd_sub(fd_sub(tens2free_1, q12), qif), oflow_1);
+        dx[0] = fd_sub(ng, fd_sub(ng, in1, e1a), rchr2excs);
+        dx[1] = fd_sub(ng, fd_sub(ng, rchr2excs, e1b), tens2free_1);
+        dx[2] = fd_sub(ng, fd_sub(ng, fd_sub(ng, tens2free_1, q12), qif), oflow_1);
     } else if (d->arch1 == HS_FUSE_TENSION1_1) {
-        dx[0] = fd_sub(fd_sub(in1, e1a), tens2free_1);
-        dx[1] = fd_sub(fd_sub(fd_sub(tens2free_1, q12), qif), oflow_1);
+        dx[0] = fd_sub(ng, fd_sub(ng, in1, e1a), tens2free_1);
+        dx[1] = fd_sub(ng, fd_sub(ng, fd_sub(ng, tens2free_1, q12), qif), oflow_1);
     } else {
-        dx[0] = fd_sub(fd_sub(fd_sub(fd_sub(in1, e1a), q12), qif), oflow_1);
+        dx[0] = fd_sub(ng, fd_sub(ng, fd_sub(ng, fd_sub(ng, in1, e1a), q12), qif), oflow_1);
     }
     if (d->arch2 == HS_FUSE_TENS2PLL_2) {
-        dx[3] = fd_sub(fd_sub(fd_scale(q12, 1.0 - pf), e2), tens2free_2);
-        dx[4] = fd_sub(fd_sub(in2, qb_a), oflow_2a);
-        dx[5] = fd_sub(fd_sub(in2, qb_b), oflow_2b);
+        dx[3] = fd_sub(ng, fd_sub(ng, fd_scale(ng, q12, 1.0 - pf), e2), tens2free_2);
+        dx[4] = fd_sub(ng, fd_sub(ng, in2, qb_a), oflow_2a);
+        dx[5] = fd_sub(ng, fd_sub(ng, in2, qb_b), oflow_2b);
     } else {
-        dx[3] = fd_sub(fd_sub(fd_sub(q12, e2), qb_a), oflow_2a);
+        dx[3] = fd_sub(ng, fd_sub(ng, fd_sub(ng, q12, e2), qb_a), oflow_2a);
     }
 }
 
 /* Residual g = x - x0 - dt f(x) on the active slots, its Jacobian I - dt df/dx and the fluxes
  * at x; returns the max scaled |g| (NaN propagates as "not converged"). */
-static double fuse_newton_eval(const fuse_hru *h, const double *x0, const double *x, double dt,
-                               double peff, double pet, double *g,
-                               double jac[FUSE_NSLOT][FUSE_NSLOT], fuse_flux *f)
+FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, const double *x0,
+                                    const double *x, double dt, double peff, double pet,
+                                    double *g, double jac[FUSE_NSLOT][FUSE_NSLOT], fuse_flux *f)
 {
     fuse_dual dx[FUSE_NSLOT];
-    fuse_eval(h, x, peff, pet, f, dx);
+    fuse_eval(h, sh, x, peff, pet, f, dx);
     double norm = 0.0;
-    const int n = h->n_act;
+    const int n = sh->n;
     for (int r = 0; r < n; r++) {
-        const int s = h->act[r];
+        const int s = sh->act[r];
         g[r] = x[s] - x0[s] - dt * dx[s].v;
-        for (int c = 0; c < n; c++) jac[r][c] = (r == c ? 1.0 : 0.0) - dt * dx[s].d[h->act[c]];
+        for (int c = 0; c < n; c++)
+            jac[r][c] = (r == c ? 1.0 : 0.0) - dt * dx[s].d[sh->gidx[sh->act[c]]];
         const double e = fabs(g[r]) / (1.0 + fabs(x[s]));
         if (!(e <= norm)) norm = e;
     }
@@ -1248,15 +1277,15 @@ static double fuse_newton_eval(const fuse_hru *h, const double *x0, const double
 /* One implicit Euler step over dt (§3.7): Newton on the active states with the analytic
  * Jacobian and backtracking (the same acceptance rule and tolerance as before); the fluxes at
  * the end state are returned in f (before fixing). */
-static void fuse_implicit(const fuse_hru *h, const double *x0, double dt, double peff, double pet,
-                          fuse_flux *f)
+FUSE_INLINE void fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const double *x0,
+                               double dt, double peff, double pet, fuse_flux *f)
 {
     double x[FUSE_NSLOT], g[FUSE_NSLOT], gt[FUSE_NSLOT], xt[FUSE_NSLOT];
     double jac[FUSE_NSLOT][FUSE_NSLOT], jt[FUSE_NSLOT][FUSE_NSLOT];
     fuse_flux ft;
     memcpy(x, x0, sizeof x);
-    double norm = fuse_newton_eval(h, x0, x, dt, peff, pet, g, jac, f);
-    const int n = h->n_act;
+    double norm = fuse_newton_eval(h, sh, x0, x, dt, peff, pet, g, jac, f);
+    const int n = sh->n;
     for (int it = 0; it < FUSE_NEWTON_MAXIT && norm > FUSE_NEWTON_TOL; it++) {
         double step[FUSE_NSLOT];
         for (int r = 0; r < n; r++) step[r] = -g[r];
@@ -1266,8 +1295,8 @@ static void fuse_implicit(const fuse_hru *h, const double *x0, double dt, double
         bool accepted = false;
         for (int ls = 0; ls < 12; ls++, lambda *= 0.5) {
             memcpy(xt, x, sizeof xt);
-            for (int r = 0; r < n; r++) xt[h->act[r]] += lambda * step[r];
-            tnorm = fuse_newton_eval(h, x0, xt, dt, peff, pet, gt, jt, &ft);
+            for (int r = 0; r < n; r++) xt[sh->act[r]] += lambda * step[r];
+            tnorm = fuse_newton_eval(h, sh, x0, xt, dt, peff, pet, gt, jt, &ft);
             if (tnorm < norm) {
                 accepted = true;
                 break;
@@ -1275,11 +1304,76 @@ static void fuse_implicit(const fuse_hru *h, const double *x0, double dt, double
         }
         if (!accepted) break; /* stalled at round-off: keep x; fixing keeps the balance */
         memcpy(x, xt, sizeof x);
-        memcpy(g, gt, sizeof g);
-        memcpy(jac, jt, sizeof jac);
+        /* Only the n x n active block: a constant in the specialised solvers. */
+        for (int r = 0; r < n; r++) {
+            g[r] = gt[r];
+            for (int c = 0; c < n; c++) jac[r][c] = jt[r][c];
+        }
         *f = ft;
         norm = tnorm;
     }
+}
+
+/* The parent structures, specialised: their decisions and active slots are constants, so the
+ * decision branches fold away and the gradients carry only the active slots (2 of 6 for VIC and
+ * TOPMODEL). Each gradient entry is computed by the same operations as in the generic solver, so
+ * the results are bit-identical to it. */
+static const fuse_shape fuse_shape_prms = {
+    {.arch1 = HS_FUSE_TENSION2_1, .arch2 = HS_FUSE_UNLIMFRC_2, .qsurf = HS_FUSE_PRMS_VARNT,
+     .qperc = HS_FUSE_PERC_F2SAT, .esoil = HS_FUSE_SEQUENTIAL, .qintf = HS_FUSE_INTFLWSOME},
+    4, 4, {0, 1, 2, 3, -1, -1}, {0, 1, 2, 3}};
+static const fuse_shape fuse_shape_sac = {
+    {.arch1 = HS_FUSE_TENSION1_1, .arch2 = HS_FUSE_TENS2PLL_2, .qsurf = HS_FUSE_PRMS_VARNT,
+     .qperc = HS_FUSE_PERC_LOWER, .esoil = HS_FUSE_SEQUENTIAL, .qintf = HS_FUSE_INTFLWNONE},
+    5, 5, {0, 1, -1, 2, 3, 4}, {0, 1, 3, 4, 5}};
+static const fuse_shape fuse_shape_topmodel = {
+    {.arch1 = HS_FUSE_ONESTATE_1, .arch2 = HS_FUSE_UNLIMPOW_2, .qsurf = HS_FUSE_TMDL_PARAM,
+     .qperc = HS_FUSE_PERC_W2SAT, .esoil = HS_FUSE_SEQUENTIAL, .qintf = HS_FUSE_INTFLWNONE},
+    2, 2, {0, -1, -1, 1, -1, -1}, {0, 3}};
+static const fuse_shape fuse_shape_vic = {
+    {.arch1 = HS_FUSE_ONESTATE_1, .arch2 = HS_FUSE_FIXEDSIZ_2, .qsurf = HS_FUSE_ARNO_X_VIC,
+     .qperc = HS_FUSE_PERC_W2SAT, .esoil = HS_FUSE_ROOTWEIGHT, .qintf = HS_FUSE_INTFLWNONE},
+    2, 2, {0, -1, -1, 1, -1, -1}, {0, 3}};
+
+typedef void (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, double dt, double peff,
+                                 double pet, fuse_flux *f);
+
+static void fuse_implicit_generic(const fuse_hru *h, const double *x0, double dt, double peff,
+                                  double pet, fuse_flux *f)
+{
+    fuse_implicit(h, &h->shape, x0, dt, peff, pet, f);
+}
+#define FUSE_IMPLICIT_FOR(name)                                                                  \
+    static void fuse_implicit_##name(const fuse_hru *h, const double *x0, double dt,             \
+                                     double peff, double pet, fuse_flux *f)                      \
+    {                                                                                            \
+        fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f);                              \
+    }
+FUSE_IMPLICIT_FOR(prms)
+FUSE_IMPLICIT_FOR(sac)
+FUSE_IMPLICIT_FOR(topmodel)
+FUSE_IMPLICIT_FOR(vic)
+#undef FUSE_IMPLICIT_FOR
+
+/* The specialised solver of h's structure, or the generic one (other decision sets, or a
+ * parameter set that leaves one of the structure's slots without capacity). */
+static fuse_implicit_fn fuse_pick_implicit(const fuse_hru *h)
+{
+    static const struct { const fuse_shape *sh; fuse_implicit_fn fn; } tab[] = {
+        {&fuse_shape_prms, fuse_implicit_prms}, {&fuse_shape_sac, fuse_implicit_sac},
+        {&fuse_shape_topmodel, fuse_implicit_topmodel}, {&fuse_shape_vic, fuse_implicit_vic}};
+    const hs_fuse_decisions *d = &h->shape.d;
+    for (size_t k = 0; k < sizeof tab / sizeof tab[0]; k++) {
+        const fuse_shape *s = tab[k].sh;
+        if (d->arch1 != s->d.arch1 || d->arch2 != s->d.arch2 || d->qsurf != s->d.qsurf ||
+            d->qperc != s->d.qperc || d->esoil != s->d.esoil || d->qintf != s->d.qintf ||
+            h->shape.n != s->n)
+            continue;
+        bool same = true;
+        for (int r = 0; r < s->n; r++) same = same && h->shape.act[r] == s->act[r];
+        if (same) return tab[k].fn;
+    }
+    return fuse_implicit_generic;
 }
 
 /* ---- the kernel ------------------------------------------------------------------------------ */
@@ -1305,6 +1399,14 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
     h.n_act = 0;
     for (int s = 0; s < FUSE_NSLOT; s++)
         if (h.cap[s] > 0.0) h.act[h.n_act++] = s;
+    h.shape.d = h.d;
+    h.shape.ng = FUSE_NSLOT;
+    h.shape.n = h.n_act;
+    for (int s = 0; s < FUSE_NSLOT; s++) {
+        h.shape.gidx[s] = s;
+        h.shape.act[s] = h.act[s];
+    }
+    const fuse_implicit_fn implicit = fuse_pick_implicit(&h);
     h.lga_tishape = h.d.qsurf == HS_FUSE_TMDL_PARAM ? lgamma(h.p[HS_FUSE_TISHAPE]) : 0.0;
     const double *p = h.p;
     const bool snow = h.d.snowm == HS_FUSE_TEMP_INDEX;
@@ -1339,9 +1441,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
         if (snow) {
             /* FUSE's leap test is year mod 4 (docs §3.4). */
             const bool leap = year % 4 == 0;
-            const double ph = leap ? (doy - 81) / 366.0 : (doy - 80) / 365.0;
-            const double mf = (0.5 * sin(2.0 * 3.14159265358979323846 * ph) + 0.5) *
-                                  (mfmax - mfmin) + mfmin;
+            const double mf = (0.5 * m->season[leap][doy] + 0.5) * (mfmax - mfmin) + mfmin;
             for (size_t b = 0; b < o->n_band; b++) {
                 const double dz = o->band_dz[b];
                 const double tb = temp + dz * lapse / 1000.0;
@@ -1371,7 +1471,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
         if (o->implicit) {
             double x0[FUSE_NSLOT];
             memcpy(x0, x, sizeof x0);
-            fuse_implicit(&h, x0, 1.0, peff, pet, &f);
+            implicit(&h, x0, 1.0, peff, pet, &f);
             fuse_update(&h, x0, 1.0, peff, &f, x);
             qinst = fuse_qinst(&f);
             aet = fuse_aet(&f);
