@@ -125,17 +125,6 @@ static int *fuse_decision_slot(hs_fuse_decisions *d, int k)
     }
 }
 
-static int fuse_streq_ci(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
-        if (ca != cb) return 0;
-        if (ca == '\0') return 1;
-    }
-}
-
 hs_status hs_fuse_structure(const char *name, hs_fuse_decisions *out, hs_ctx *ctx)
 {
     if (!name || !out) return HS_FAIL(ctx, HS_ERR_ARG, "FUSE: NULL structure name or output");
@@ -143,25 +132,25 @@ hs_status hs_fuse_structure(const char *name, hs_fuse_decisions *out, hs_ctx *ct
     hs_fuse_decisions d = {.rferr = HS_FUSE_MULTIPLC_E, .q_tdh = HS_FUSE_ROUT_GAMMA,
                            .snowm = HS_FUSE_TEMP_INDEX, .esoil = HS_FUSE_SEQUENTIAL,
                            .qintf = HS_FUSE_INTFLWNONE};
-    if (fuse_streq_ci(name, "PRMS")) {
+    if (hs_model_key_eq(name, "PRMS")) {
         d.arch1 = HS_FUSE_TENSION2_1;
         d.arch2 = HS_FUSE_UNLIMFRC_2;
         d.qsurf = HS_FUSE_PRMS_VARNT;
         d.qperc = HS_FUSE_PERC_F2SAT;
         d.qintf = HS_FUSE_INTFLWSOME;
-    } else if (fuse_streq_ci(name, "SACRAMENTO")) {
+    } else if (hs_model_key_eq(name, "SACRAMENTO")) {
         d.arch1 = HS_FUSE_TENSION1_1;
         d.arch2 = HS_FUSE_TENS2PLL_2;
         d.qsurf = HS_FUSE_PRMS_VARNT;
         d.qperc = HS_FUSE_PERC_LOWER;
         /* docs §3.1 marks this entry uncertain (jFUSE: intflwnone); override with
          * FUSE_DECISIONS "{QINTF: intflwsome}" for Sacramento's lateral drainage. */
-    } else if (fuse_streq_ci(name, "TOPMODEL")) {
+    } else if (hs_model_key_eq(name, "TOPMODEL")) {
         d.arch1 = HS_FUSE_ONESTATE_1;
         d.arch2 = HS_FUSE_UNLIMPOW_2;
         d.qsurf = HS_FUSE_TMDL_PARAM;
         d.qperc = HS_FUSE_PERC_W2SAT;
-    } else if (fuse_streq_ci(name, "VIC")) {
+    } else if (hs_model_key_eq(name, "VIC")) {
         d.arch1 = HS_FUSE_ONESTATE_1;
         d.arch2 = HS_FUSE_FIXEDSIZ_2;
         d.qsurf = HS_FUSE_ARNO_X_VIC;
@@ -230,14 +219,14 @@ static hs_status fuse_parse_decisions(hs_ctx *ctx, const char *text, hs_fuse_dec
                                "'%s' needs a value (NAME: token)", key, text);
             int k = -1;
             for (int j = 0; j < D_N; j++)
-                if (fuse_streq_ci(key, fuse_decision_names[j])) k = j;
+                if (hs_model_key_eq(key, fuse_decision_names[j])) k = j;
             if (k < 0)
                 return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_DECISIONS: unknown decision "
                                "'%s'; allowed: RFERR, ARCH1, ARCH2, QSURF, QPERC, ESOIL, QINTF, "
                                "Q_TDH, SNOWM", key);
             int t = -1;
             for (int j = 0; j < fuse_n_tokens[k]; j++)
-                if (fuse_streq_ci(val, fuse_tokens[k][j])) t = j;
+                if (hs_model_key_eq(val, fuse_tokens[k][j])) t = j;
             if (t < 0) {
                 char allowed[96] = "";
                 for (int j = 0; j < fuse_n_tokens[k]; j++) {
@@ -312,19 +301,19 @@ static hs_status fuse_parse_options(const hs_model_option *opts, size_t n_opts, 
     int snow = -1;
     for (size_t i = 0; i < n_opts; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
-        if (fuse_streq_ci(k, "FUSE_STRUCTURE")) {
+        if (hs_model_key_eq(k, "FUSE_STRUCTURE")) {
             structure = v;
-        } else if (fuse_streq_ci(k, "FUSE_DECISIONS")) {
+        } else if (hs_model_key_eq(k, "FUSE_DECISIONS")) {
             decisions = v;
-        } else if (fuse_streq_ci(k, "FUSE_NUMERICS")) {
-            if (fuse_streq_ci(v, "implicit"))
+        } else if (hs_model_key_eq(k, "FUSE_NUMERICS")) {
+            if (hs_model_key_eq(v, "implicit"))
                 o->implicit = true;
-            else if (fuse_streq_ci(v, "explicit_substep"))
+            else if (hs_model_key_eq(v, "explicit_substep"))
                 o->implicit = false;
             else
                 return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_NUMERICS: '%s' is not "
                                "valid; allowed values: implicit, explicit_substep", v);
-        } else if (fuse_streq_ci(k, "FUSE_SUBSTEPS")) {
+        } else if (hs_model_key_eq(k, "FUSE_SUBSTEPS")) {
             char *end = NULL;
             errno = 0;
             long n = strtol(v, &end, 10);
@@ -332,18 +321,18 @@ static hs_status fuse_parse_options(const hs_model_option *opts, size_t n_opts, 
                 return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_SUBSTEPS: '%s' is not "
                                "valid; expected an integer from 1 to 1440", v);
             o->substeps = (size_t)n;
-        } else if (fuse_streq_ci(k, "FUSE_SNOW")) {
-            if (fuse_streq_ci(v, "on") || fuse_streq_ci(v, "true") || fuse_streq_ci(v, "yes"))
+        } else if (hs_model_key_eq(k, "FUSE_SNOW")) {
+            if (hs_model_key_eq(v, "on") || hs_model_key_eq(v, "true") || hs_model_key_eq(v, "yes"))
                 snow = 1;
-            else if (fuse_streq_ci(v, "off") || fuse_streq_ci(v, "false") ||
-                     fuse_streq_ci(v, "no"))
+            else if (hs_model_key_eq(v, "off") || hs_model_key_eq(v, "false") ||
+                     hs_model_key_eq(v, "no"))
                 snow = 0;
             else
                 return HS_FAIL(ctx, HS_ERR_CONFIG, "FUSE option FUSE_SNOW: '%s' is not valid; "
                                "allowed values: on, off", v);
-        } else if (fuse_streq_ci(k, "FUSE_ELEV_BANDS")) {
+        } else if (hs_model_key_eq(k, "FUSE_ELEV_BANDS")) {
             bands = v;
-        } else if (fuse_streq_ci(k, "FUSE_FORCING_ELEV")) {
+        } else if (hs_model_key_eq(k, "FUSE_FORCING_ELEV")) {
             zf_text = v;
         }
         /* other keys belong to other models */

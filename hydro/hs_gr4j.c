@@ -78,17 +78,6 @@ struct hs_model_impl {
     double layer_pfac[HS_CEMANEIGE_MAX_LAYERS]; /* snow only: precipitation factor per layer */
 };
 
-static int gr4j_streq_ci(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
-        if (ca != cb) return 0;
-        if (ca == '\0') return 1;
-    }
-}
-
 /* A finite number (the whole text, surrounding blanks allowed). */
 static bool gr4j_parse_number(const char *s, const char **endp, double *out)
 {
@@ -159,9 +148,9 @@ static hs_status gr4j_parse_options(const char *name, bool snow_entry, const hs_
     o->mean_an_solid = NAN;
     for (size_t i = 0; i < n_opts; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
-        if (gr4j_streq_ci(k, "SNOW_MODULE")) {
-            bool cn = gr4j_streq_ci(v, "CemaNeige");
-            bool none = gr4j_streq_ci(v, "none") || v[0] == '\0';
+        if (hs_model_key_eq(k, "SNOW_MODULE")) {
+            bool cn = hs_model_key_eq(v, "CemaNeige");
+            bool none = hs_model_key_eq(v, "none") || v[0] == '\0';
             if (!cn && !none)
                 return HS_FAIL(ctx, HS_ERR_CONFIG,
                                "%s option SNOW_MODULE: '%s' is not valid; allowed values: none, "
@@ -176,7 +165,7 @@ static hs_status gr4j_parse_options(const char *name, bool snow_entry, const hs_
                                "%s option SNOW_MODULE: 'none' is not valid for GR4J_CemaNeige, "
                                "whose parameters include ctg and kf; use HYDROLOGICAL_MODEL: GR4J",
                                name);
-        } else if (gr4j_streq_ci(k, "SNOW_LAYERS")) {
+        } else if (hs_model_key_eq(k, "SNOW_LAYERS")) {
             char *end = NULL;
             errno = 0;
             long n = strtol(v, &end, 10);
@@ -186,16 +175,16 @@ static hs_status gr4j_parse_options(const char *name, bool snow_entry, const hs_
                                "%s option SNOW_LAYERS: '%s' is not valid; expected an integer "
                                "number of layers from 1 to %d", name, v, HS_CEMANEIGE_MAX_LAYERS);
             o->n_layers = (size_t)n;
-        } else if (gr4j_streq_ci(k, "HYPSOMETRIC_CURVE")) {
+        } else if (hs_model_key_eq(k, "HYPSOMETRIC_CURVE")) {
             HS_TRY(gr4j_parse_curve(ctx, name, k, v, o->curve));
             o->has_curve = true;
-        } else if (gr4j_streq_ci(k, "FORCING_ELEVATION")) {
+        } else if (hs_model_key_eq(k, "FORCING_ELEVATION")) {
             const char *end;
             if (!gr4j_parse_number(v, &end, &o->z_input) || !gr4j_blank_tail(end))
                 return HS_FAIL(ctx, HS_ERR_CONFIG,
                                "%s option FORCING_ELEVATION: '%s' is not valid; expected an "
                                "elevation in m", name, v);
-        } else if (gr4j_streq_ci(k, "MEAN_ANNUAL_SOLID_PRECIP")) {
+        } else if (hs_model_key_eq(k, "MEAN_ANNUAL_SOLID_PRECIP")) {
             const char *end;
             if (!gr4j_parse_number(v, &end, &o->mean_an_solid) || !gr4j_blank_tail(end) ||
                 !(o->mean_an_solid > 0.0))

@@ -319,17 +319,6 @@ void hs_gr4j_batch_destroy(hs_gr4j_batch **bp)
     *bp = NULL;
 }
 
-static int hgb_streq_ci(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
-        if (ca != cb) return 0;
-        if (ca == '\0') return 1;
-    }
-}
-
 hs_status hs_gr4j_batch_create(size_t n_lanes_max, size_t n_steps_max,
                                const hs_model_option *opts, size_t n_opts, hs_ctx *ctx,
                                hs_gr4j_batch **out)
@@ -344,9 +333,9 @@ hs_status hs_gr4j_batch_create(size_t n_lanes_max, size_t n_steps_max,
                        "size", n_lanes_max, n_steps_max);
     if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "GR4J batch: NULL option array");
     for (size_t i = 0; i < n_opts; i++) {
-        if (!opts[i].key || !hgb_streq_ci(opts[i].key, "SNOW_MODULE")) continue;
+        if (!opts[i].key || !hs_model_key_eq(opts[i].key, "SNOW_MODULE")) continue;
         const char *v = opts[i].value ? opts[i].value : "(null)";
-        if (!hgb_streq_ci(v, "none") && v[0] != '\0')
+        if (!hs_model_key_eq(v, "none") && v[0] != '\0')
             return HS_FAIL(ctx, HS_ERR_CONFIG, "GR4J batch option SNOW_MODULE: '%s' is not "
                            "valid; the batched kernel runs GR4J without a snow module (allowed: "
                            "none)", v);

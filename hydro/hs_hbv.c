@@ -100,23 +100,12 @@ struct hs_model_impl {
     size_t *head;       /* [n_hru] ring slot that leaves next */
 };
 
-static int hbv_streq_ci(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
-        if (ca != cb) return 0;
-        if (ca == '\0') return 1;
-    }
-}
-
 /* Matches `value` against `choices` (case-insensitive); the error names key and choices. */
 static hs_status hbv_parse_choice(hs_ctx *ctx, const char *key, const char *value,
                                   const char *const *choices, size_t n, size_t *out)
 {
     for (size_t i = 0; i < n; i++) {
-        if (hbv_streq_ci(value, choices[i])) {
+        if (hs_model_key_eq(value, choices[i])) {
             *out = i;
             return HS_OK;
         }
@@ -159,7 +148,7 @@ hs_status hs_hbv_options_parse(const hs_model_option *opts, size_t n_opts, hs_ct
     /* The variant sets the defaults of every other switch, so it is read first. */
     o->light = false;
     for (size_t i = 0; i < n_opts; i++) {
-        if (!hbv_streq_ci(opts[i].key, "HBV_VARIANT")) continue;
+        if (!hs_model_key_eq(opts[i].key, "HBV_VARIANT")) continue;
         HS_TRY(hbv_parse_choice(ctx, opts[i].key, opts[i].value, variants, 2, &c));
         o->light = (c == 1);
     }
@@ -176,28 +165,28 @@ hs_status hs_hbv_options_parse(const hs_model_option *opts, size_t n_opts, hs_ct
 
     for (size_t i = 0; i < n_opts; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
-        if (hbv_streq_ci(k, "HBV_RECHARGE")) {
+        if (hs_model_key_eq(k, "HBV_RECHARGE")) {
             HS_TRY(hbv_parse_choice(ctx, k, v, recharge, 2, &c));
             o->increment = (c == 1);
-        } else if (hbv_streq_ci(k, "HBV_AET_SM")) {
+        } else if (hs_model_key_eq(k, "HBV_AET_SM")) {
             HS_TRY(hbv_parse_choice(ctx, k, v, aet_sm, 2, &c));
             o->aet_mean = (c == 1);
-        } else if (hbv_streq_ci(k, "HBV_AET_SNOW_OFF")) {
+        } else if (hs_model_key_eq(k, "HBV_AET_SNOW_OFF")) {
             HS_TRY(hbv_parse_choice(ctx, k, v, booleans, 2, &c));
             o->aet_snow_off = (c == 1);
-        } else if (hbv_streq_ci(k, "HBV_MAXBAS")) {
+        } else if (hs_model_key_eq(k, "HBV_MAXBAS")) {
             HS_TRY(hbv_parse_choice(ctx, k, v, maxbas, 2, &c));
             o->integral = (c == 1);
-        } else if (hbv_streq_ci(k, "HBV_INITIAL_SM")) {
+        } else if (hs_model_key_eq(k, "HBV_INITIAL_SM")) {
             HS_TRY(hbv_parse_mm(ctx, k, v, &o->sm0));
             o->sm0_from_lpfc = false;
-        } else if (hbv_streq_ci(k, "HBV_INITIAL_SUZ")) {
+        } else if (hs_model_key_eq(k, "HBV_INITIAL_SUZ")) {
             HS_TRY(hbv_parse_mm(ctx, k, v, &o->suz0));
-        } else if (hbv_streq_ci(k, "HBV_INITIAL_SLZ")) {
+        } else if (hs_model_key_eq(k, "HBV_INITIAL_SLZ")) {
             HS_TRY(hbv_parse_mm(ctx, k, v, &o->slz0));
-        } else if (hbv_streq_ci(k, "HBV_INITIAL_SNOW")) {
+        } else if (hs_model_key_eq(k, "HBV_INITIAL_SNOW")) {
             HS_TRY(hbv_parse_mm(ctx, k, v, &o->snow0));
-        } else if (hbv_streq_ci(k, "HBV_ROUTING_BUFFER")) {
+        } else if (hs_model_key_eq(k, "HBV_ROUTING_BUFFER")) {
             char *end = NULL;
             errno = 0;
             long n = strtol(v, &end, 10);

@@ -479,17 +479,6 @@ void hs_hbv_batch_destroy(hs_hbv_batch **bp)
     *bp = NULL;
 }
 
-static int hsb_streq_ci(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
-        if (ca != cb) return 0;
-        if (ca == '\0') return 1;
-    }
-}
-
 hs_status hs_hbv_batch_create(size_t n_lanes_max, size_t n_steps_max, const hs_model_option *opts,
                               size_t n_opts, hs_ctx *ctx, hs_hbv_batch **out)
 {
@@ -506,11 +495,11 @@ hs_status hs_hbv_batch_create(size_t n_lanes_max, size_t n_steps_max, const hs_m
     HS_TRY(hs_hbv_options_parse(opts, n_opts, ctx, &o));
     bool pow_vector = false;
     for (size_t i = 0; i < n_opts; i++) {
-        if (!opts[i].key || !hsb_streq_ci(opts[i].key, "HBV_BATCH_POW")) continue;
+        if (!opts[i].key || !hs_model_key_eq(opts[i].key, "HBV_BATCH_POW")) continue;
         const char *v = opts[i].value ? opts[i].value : "(null)";
-        if (hsb_streq_ci(v, "exact"))
+        if (hs_model_key_eq(v, "exact"))
             pow_vector = false;
-        else if (hsb_streq_ci(v, "vector"))
+        else if (hs_model_key_eq(v, "vector"))
             pow_vector = true;
         else
             return HS_FAIL(ctx, HS_ERR_CONFIG, "HBV option HBV_BATCH_POW: '%s' is not valid; "

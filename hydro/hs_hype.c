@@ -120,26 +120,15 @@ struct hs_model_impl {
     double *snow_liq;  /* [n_hru] liquid water in the pack, mm */
 };
 
-static int hype_streq_ci(const char *a, const char *b)
-{
-    for (;; a++, b++) {
-        int ca = (unsigned char)*a, cb = (unsigned char)*b;
-        if (ca >= 'A' && ca <= 'Z') ca += 'a' - 'A';
-        if (cb >= 'A' && cb <= 'Z') cb += 'a' - 'A';
-        if (ca != cb) return 0;
-        if (ca == '\0') return 1;
-    }
-}
-
 /* A two-way choice; the error names the key, the value and the allowed values. */
 static hs_status hype_parse_choice(hs_ctx *ctx, const char *key, const char *value,
                                    const char *first, const char *second, bool *is_second)
 {
-    if (hype_streq_ci(value, first)) {
+    if (hs_model_key_eq(value, first)) {
         *is_second = false;
         return HS_OK;
     }
-    if (hype_streq_ci(value, second)) {
+    if (hs_model_key_eq(value, second)) {
         *is_second = true;
         return HS_OK;
     }
@@ -154,9 +143,9 @@ static hs_status hype_parse_options(const hs_model_option *opts, size_t n_opts, 
     o->initial_ep = false;
     for (size_t i = 0; i < n_opts; i++) {
         const char *k = opts[i].key, *v = opts[i].value;
-        if (hype_streq_ci(k, "HYPE_PET"))
+        if (hs_model_key_eq(k, "HYPE_PET"))
             HS_TRY(hype_parse_choice(ctx, k, v, "forcing", "hype", &o->hype_pet));
-        else if (hype_streq_ci(k, "HYPE_INITIAL_SOIL"))
+        else if (hs_model_key_eq(k, "HYPE_INITIAL_SOIL"))
             HS_TRY(hype_parse_choice(ctx, k, v, "fc", "ep", &o->initial_ep));
         /* other keys belong to other modules */
     }

@@ -33,8 +33,8 @@ struct hs_model {
     size_t n_hru;
 };
 
-/* ASCII case-insensitive equality (strcasecmp is POSIX, not C11). */
-static int hs_model_name_eq(const char *a, const char *b)
+/* strcasecmp is POSIX, not C11 */
+bool hs_model_key_eq(const char *a, const char *b)
 {
     for (;; a++, b++) {
         int ca = (unsigned char)*a, cb = (unsigned char)*b;
@@ -49,7 +49,7 @@ const hs_model_ops *hs_model_find(const char *name)
 {
     if (!name) return NULL;
     for (size_t i = 0; i < HS_MODEL_REGISTRY_SIZE; i++)
-        if (hs_model_name_eq(hs_model_registry[i]->name, name)) return hs_model_registry[i];
+        if (hs_model_key_eq(hs_model_registry[i]->name, name)) return hs_model_registry[i];
     return NULL;
 }
 
@@ -64,7 +64,7 @@ long hs_model_param_index(const hs_model_ops *ops, const char *name)
 {
     if (!ops || !name) return -1;
     for (size_t i = 0; i < ops->n_params; i++)
-        if (hs_model_name_eq(ops->params[i].name, name)) return (long)i;
+        if (hs_model_key_eq(ops->params[i].name, name)) return (long)i;
     return -1;
 }
 

@@ -88,6 +88,8 @@ HS_API const hs_model_ops *hs_model_find(const char *name);
 /** Number of registered models and the i-th one (for --help and error messages). */
 HS_API size_t hs_model_count(void);
 HS_API const hs_model_ops *hs_model_at(size_t i);
+/** ASCII case-insensitive equality of option keys, values and names, as configs spell them. */
+HS_API bool hs_model_key_eq(const char *a, const char *b);
 /** Index of parameter `name` (case-insensitive) in ops->params, or -1. */
 HS_API long hs_model_param_index(const hs_model_ops *ops, const char *name);
 
