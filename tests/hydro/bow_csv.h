@@ -113,6 +113,19 @@ static inline int bow_forcing_read(hs_day start, hs_day end, bow_forcing *f)
     return 0;
 }
 
+/* The Bow forcing spread over nh HRUs that differ ([n][nh] each): wetter, colder and with less
+ * PET the higher h, so partition and thread tests see HRUs that do not behave alike. */
+static inline void bow_forcing_spread(const bow_forcing *bf, size_t nh, double *P, double *T,
+                                      double *E)
+{
+    for (size_t t = 0; t < bf->n; t++)
+        for (size_t h = 0; h < nh; h++) {
+            P[t * nh + h] = bf->p[t] * (1.0 + 0.2 * (double)h);
+            T[t * nh + h] = bf->t[t] - 1.5 * (double)h;
+            E[t * nh + h] = bf->e[t] * (1.0 - 0.1 * (double)h);
+        }
+}
+
 static inline void bow_forcing_free(bow_forcing *f)
 {
     free(f->p);

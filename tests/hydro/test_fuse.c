@@ -508,12 +508,7 @@ static void test_partition(hs_ctx *ctx, const bow_forcing *bf)
         return;
     }
     double *P = fp, *T = fp + NH * n, *E = fp + 2 * NH * n;
-    for (size_t t = 0; t < n; t++)
-        for (size_t h = 0; h < NH; h++) {
-            P[t * NH + h] = bf->p[t] * (1.0 + 0.2 * (double)h);
-            T[t * NH + h] = bf->t[t] - 1.5 * (double)h;
-            E[t * NH + h] = bf->e[t] * (1.0 - 0.1 * (double)h);
-        }
+    bow_forcing_spread(bf, NH, P, T, E);
     double par[NH * HS_FUSE_NPAR];
     uint64_t seed = 99u;
     default_params(par);
