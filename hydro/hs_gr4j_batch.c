@@ -1,6 +1,12 @@
-/* hs_gr4j_batch.c -- GR4J (docs-models.md §2.1-§2.4, airGR MOD_GR4J) for a batch of parameter
- * sets at once: SIMD over parameter sets ("lanes") on one lumped forcing series. See
- * hs_gr4j_batch.h for the API and the agreement with the scalar model (hs_gr4j.c).
+/* hs_gr4j_batch.c -- GR4J (docs-models.md §2.1-§2.4, airGR MOD_GR4J) in SIMD lanes: a batch of
+ * parameter sets on one lumped forcing series (the batched backend, hs_gr4j_batch.h), and the
+ * HRUs of a multi-HRU model, each lane with its own forcing (hs_gr4j_run_hru_lanes, the scalar
+ * model's run over HRUs, hs_gr4j_impl.h). Both keep the scalar model's bits (hs_gr4j.c).
+ *
+ * HRU lanes differ from parameter-set lanes in one place: the production store's branch
+ * (P <= E) is per lane, so it becomes selects of the operands of its one division
+ * (hgb_production_lanes). Groups of 16 HRUs run blocks of 128 steps (states go back to the
+ * model between blocks), with the next rows prefetched: their stride is the HRU count.
  *
  * Layout (as hs_hbv_batch.c). The run first orders the parameter sets by X4 (stable; lanes are
  * independent, each output goes to its caller's row). Lanes run in groups of W = 4, 8, 16 or 32
@@ -111,14 +117,29 @@ typedef struct hgb_job {
     const size_t *index;  /* [n_real] row of each lane in `runoff` */
 } hgb_job;
 
+/* Steps 2-5 for one lane: the clamp at 0, percolation, Pr, and the 0.9/0.1 split. */
+HGB_INLINE void hgb_percolation_split(const double a, double sv, double pr, double *s,
+                                      double *ph1, double *ph2)
+{
+    const double b = AIRGR_REAL(0.9);
+    const double stored_val = 25.62890625; /* (9/4)^4, as hs_gr4j.c */
+    sv = sv < 0.0 ? 0.0 : sv;
+    double sr = sv / a;
+    sr = sr * sr;
+    sr = sr * sr;
+    const double perc = sv * (1.0 - 1.0 / sqrt(sqrt(1.0 + sr / stored_val)));
+    *s = sv - perc;
+    pr = pr + perc;
+    *ph1 = pr * b;
+    *ph2 = pr * (1.0 - b);
+}
+
 /* Step B for one branch of the production store (wet = P > E, the same for all lanes); `wet` is
  * a constant at each call, so each call is its own branch-free lane loop. */
 HGB_INLINE void hgb_production(const size_t W, const bool wet, const double *restrict x1,
                                const double *restrict ew, double *restrict s,
                                double *restrict ph1, double *restrict ph2, const double pn)
 {
-    const double b = AIRGR_REAL(0.9);
-    const double stored_val = 25.62890625; /* (9/4)^4, as hs_gr4j.c */
 #pragma omp simd aligned(x1, ew, s, ph1, ph2 : 64)
     for (size_t j = 0; j < W; j++) {
         const double a = x1[j];
@@ -136,16 +157,151 @@ HGB_INLINE void hgb_production(const size_t W, const bool wet, const double *res
             sv = sv - es;
             pr = 0.0;
         }
-        sv = sv < 0.0 ? 0.0 : sv;
-        double sr = sv / a;
-        sr = sr * sr;
-        sr = sr * sr;
-        const double perc = sv * (1.0 - 1.0 / sqrt(sqrt(1.0 + sr / stored_val)));
-        sv = sv - perc;
-        pr = pr + perc;
-        s[j] = sv;
-        ph1[j] = pr * b;
-        ph2[j] = pr * (1.0 - b);
+        hgb_percolation_split(a, sv, pr, &s[j], &ph1[j], &ph2[j]);
+    }
+}
+
+/* Step B for lanes with their own forcing (one HRU per lane): the branch P <= E differs from
+ * lane to lane, so it becomes selects. Both branches of the scalar model end in one division of
+ * the same form, num / den: the operands are selected before it, so each lane performs exactly
+ * its own branch's operations and no extra division. pe is Pn (wet) or En (dry); `wet` is 1 or
+ * 0 per lane; ae gets the actual evapotranspiration. */
+HGB_INLINE void hgb_production_lanes(const size_t W, const double *restrict x1,
+                                     const double *restrict ew, const double *restrict wet,
+                                     const double *restrict pe, const double *restrict p,
+                                     const double *restrict e, double *restrict s,
+                                     double *restrict ph1, double *restrict ph2,
+                                     double *restrict ae)
+{
+#pragma omp simd aligned(x1, ew, wet, pe, p, e, s, ph1, ph2, ae : 64)
+    for (size_t j = 0; j < W; j++) {
+        const double a = x1[j];
+        const double sv = s[j];
+        const double exp_ws = ew[j];
+        const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
+        const double sr = sv / a;
+        const bool w = wet[j] > 0.0;
+        /* wet: Ps = X1 (1 - Sr^2) tanh / (1 + Sr tanh); dry: Es = S (2 - Sr) tanh / (1 + (1 - Sr) tanh) */
+        const double num = w ? a * (1.0 - sr * sr) * tws : sv * (2.0 - sr) * tws;
+        const double den = w ? 1.0 + sr * tws : 1.0 + (1.0 - sr) * tws;
+        const double x = num / den;
+        ae[j] = w ? e[j] : x + p[j];
+        hgb_percolation_split(a, w ? sv + x : sv - x, w ? pe[j] - x : 0.0, &s[j], &ph1[j],
+                              &ph2[j]);
+    }
+}
+
+/* The lanes of a group: every state, parameter and UH cell as an array over lanes. */
+typedef struct hgb_lanes {
+    HGB_ALIGNED double x1[HGB_GROUP], x2[HGB_GROUP], x3[HGB_GROUP];
+    HGB_ALIGNED double s[HGB_GROUP], r[HGB_GROUP], ws[HGB_GROUP], ew[HGB_GROUP];
+    HGB_ALIGNED double ph1[HGB_GROUP], ph2[HGB_GROUP], n1[HGB_GROUP], n2[HGB_GROUP];
+    HGB_ALIGNED double o1[HGB_NH][HGB_GROUP], u1[HGB_NH][HGB_GROUP];
+    HGB_ALIGNED double o2[2 * HGB_NH][HGB_GROUP], u2[2 * HGB_NH][HGB_GROUP];
+    /* UH loop limits per chunk of HGB_CHUNK lanes: a chunk loops to its largest lane limit */
+    size_t n1max[HGB_GROUP / 4], n2max[HGB_GROUP / 4];
+} hgb_lanes;
+
+enum { HGB_CHUNK = 8 };
+
+/* Lane j gets parameter set p (x1..x4) and the UH ordinates of its X4; the states are left to
+ * the caller. Updates the chunk maxima of the airGR loop limits (start them at 1). */
+HGB_INLINE void hgb_lane_params(hgb_lanes *L, size_t C, size_t j, const double *p,
+                                const double *uh1, const double *uh2)
+{
+    for (size_t k = 0; k < HGB_NH; k++) L->o1[k][j] = uh1[k];
+    for (size_t k = 0; k < 2 * HGB_NH; k++) L->o2[k][j] = uh2[k];
+    L->x1[j] = p[HS_GR4J_X1];
+    L->x2[j] = p[HS_GR4J_X2];
+    L->x3[j] = p[HS_GR4J_X3];
+    /* airGR's loop limits, as gr4j_step_inline. */
+    const int kx = (int)(p[HS_GR4J_X4] + 1.0);
+    int m1 = kx < HGB_NH - 1 ? kx : HGB_NH - 1;
+    if (m1 < 1) m1 = 1;
+    int m2 = 2 * kx < 2 * HGB_NH - 1 ? 2 * kx : 2 * HGB_NH - 1;
+    if (m2 < 1) m2 = 1;
+    L->n1[j] = (double)m1;
+    L->n2[j] = (double)m2;
+    if ((size_t)m1 > L->n1max[j / C]) L->n1max[j / C] = (size_t)m1;
+    if ((size_t)m2 > L->n2max[j / C]) L->n2max[j / C] = (size_t)m2;
+}
+
+/* U: the UH1/UH2 shift registers, chunk by chunk; lane j updates cell k only for k < its own
+ * limit (the scalar loop's), so the cells the scalar model leaves alone keep their value. */
+HGB_INLINE void hgb_uh_step(hgb_lanes *restrict L, const size_t W)
+{
+    const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK, n_chunks = W / C;
+    for (size_t c = 0; c < n_chunks; c++)
+        for (size_t k = 0, kn = L->n1max[c]; k < kn; k++) {
+            const double kd = (double)k;
+            double *restrict uk = L->u1[k] + c * C;
+            const double *restrict uk1 = L->u1[k + 1] + c * C, *restrict ok = L->o1[k] + c * C;
+            const double *restrict lim = L->n1 + c * C, *restrict ph = L->ph1 + c * C;
+#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
+            for (size_t j = 0; j < C; j++) {
+                const double v = uk1[j] + ok[j] * ph[j];
+                uk[j] = kd < lim[j] ? v : uk[j];
+            }
+        }
+    {
+        double *restrict u = L->u1[HGB_NH - 1];
+        const double *restrict o = L->o1[HGB_NH - 1], *restrict ph = L->ph1;
+#pragma omp simd aligned(u, o, ph : 64)
+        for (size_t j = 0; j < W; j++) u[j] = o[j] * ph[j];
+    }
+    for (size_t c = 0; c < n_chunks; c++)
+        for (size_t k = 0, kn = L->n2max[c]; k < kn; k++) {
+            const double kd = (double)k;
+            double *restrict uk = L->u2[k] + c * C;
+            const double *restrict uk1 = L->u2[k + 1] + c * C, *restrict ok = L->o2[k] + c * C;
+            const double *restrict lim = L->n2 + c * C, *restrict ph = L->ph2 + c * C;
+#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
+            for (size_t j = 0; j < C; j++) {
+                const double v = uk1[j] + ok[j] * ph[j];
+                uk[j] = kd < lim[j] ? v : uk[j];
+            }
+        }
+    {
+        double *restrict u = L->u2[2 * HGB_NH - 1];
+        const double *restrict o = L->o2[2 * HGB_NH - 1], *restrict ph = L->ph2;
+#pragma omp simd aligned(u, o, ph : 64)
+        for (size_t j = 0; j < W; j++) u[j] = o[j] * ph[j];
+    }
+}
+
+/* R: exchange, routing store, direct branch and Q into q[W]. With `exch_sum` (a constant at
+ * each inlined call) the actual exchange of the step, aexch1 + aexch2 as the scalar model
+ * adds them, is added to exch_sum[j]. */
+HGB_INLINE void hgb_routing_step(hgb_lanes *restrict L, const size_t W, const double tie_flag,
+                                 double *restrict q, double *restrict exch_sum)
+{
+    const double *restrict u10 = L->u1[0], *restrict u20 = L->u2[0];
+    const double *restrict x2 = L->x2, *restrict x3 = L->x3;
+    double *restrict r = L->r;
+#pragma omp simd aligned(u10, u20, x2, x3, r, q : 64)
+    for (size_t j = 0; j < W; j++) {
+        const double q9 = u10[j], q1 = u20[j];
+        double rv = r[j];
+        double rr = rv / x3[j];
+        const double exch = x2[j] * rr * rr * rr * sqrt(rr);
+        const double rin = rv + q9 + exch;
+        if (exch_sum) {
+            const double aexch1 = rin < 0.0 ? -rv - q9 : exch;
+            const double aexch2 = q1 + exch < 0.0 ? -q1 : exch;
+            exch_sum[j] += aexch1 + aexch2;
+        }
+        rv = rin < 0.0 ? 0.0 : rin;
+        rr = rv / x3[j];
+        rr = rr * rr;
+        rr = rr * rr;
+        const double qr = rv * (1.0 - 1.0 / sqrt(sqrt(1.0 + rr)));
+        rv = rv - qr;
+        r[j] = rv;
+        const double qd0 = q1 + exch;
+        /* qd0 > 0 ? qd0 : fmax(0, qd0): +0 for qd0 < 0 or NaN, libm's tie rule at 0 */
+        const double qd = qd0 > 0.0 ? qd0 : (tie_flag > 0.0 && qd0 == 0.0 ? qd0 : 0.0);
+        const double qt = qr + qd;
+        q[j] = qt < 0.0 ? 0.0 : qt;
     }
 }
 
@@ -156,128 +312,200 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
     const size_t nt = job->f->n_time, n_real = job->n_real;
     const double *prec = job->f->precip_mm, *pet = job->f->pet_mm;
     double *restrict qblk = b->qblk;
-
-    HGB_ALIGNED double x1[HGB_GROUP], x2[HGB_GROUP], x3[HGB_GROUP];
-    HGB_ALIGNED double s[HGB_GROUP], r[HGB_GROUP], ws[HGB_GROUP], ew[HGB_GROUP];
-    HGB_ALIGNED double ph1[HGB_GROUP], ph2[HGB_GROUP], n1[HGB_GROUP], n2[HGB_GROUP];
-    HGB_ALIGNED double o1[HGB_NH][HGB_GROUP], u1[HGB_NH][HGB_GROUP];
-    HGB_ALIGNED double o2[2 * HGB_NH][HGB_GROUP], u2[2 * HGB_NH][HGB_GROUP];
-
-    /* UH loop limits per chunk of HGB_CHUNK lanes (the lanes are sorted by X4, so a chunk's
-     * largest limit is close to its lanes' own). */
-    enum { HGB_CHUNK = 8 };
-    const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK, n_chunks = W / C;
-    size_t n1max[HGB_GROUP / 4], n2max[HGB_GROUP / 4];
-    for (size_t c = 0; c < n_chunks; c++) n1max[c] = n2max[c] = 1;
+    hgb_lanes lanes, *L = &lanes;
+    const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK;
+    for (size_t c = 0; c < W / C; c++) L->n1max[c] = L->n2max[c] = 1;
     /* Set up the lanes as gr4j_init does; padding lanes copy the first set. */
     for (size_t j = 0; j < W; j++) {
         const double *p = job->params + (j < n_real ? j : 0) * HS_GR4J_NPAR;
         double uh1[HGB_NH], uh2[2 * HGB_NH];
         hs_gr4j_uh_ordinates(p[HS_GR4J_X4], uh1, uh2);
-        for (size_t k = 0; k < HGB_NH; k++) {
-            o1[k][j] = uh1[k];
-            u1[k][j] = 0.0;
-        }
-        for (size_t k = 0; k < 2 * HGB_NH; k++) {
-            o2[k][j] = uh2[k];
-            u2[k][j] = 0.0;
-        }
-        x1[j] = p[HS_GR4J_X1];
-        x2[j] = p[HS_GR4J_X2];
-        x3[j] = p[HS_GR4J_X3];
-        s[j] = 0.3 * p[HS_GR4J_X1];
-        r[j] = 0.5 * p[HS_GR4J_X3];
-        /* airGR's loop limits, as gr4j_step_inline. */
-        const int kx = (int)(p[HS_GR4J_X4] + 1.0);
-        int m1 = kx < HGB_NH - 1 ? kx : HGB_NH - 1;
-        if (m1 < 1) m1 = 1;
-        int m2 = 2 * kx < 2 * HGB_NH - 1 ? 2 * kx : 2 * HGB_NH - 1;
-        if (m2 < 1) m2 = 1;
-        n1[j] = (double)m1;
-        n2[j] = (double)m2;
-        if ((size_t)m1 > n1max[j / C]) n1max[j / C] = (size_t)m1;
-        if ((size_t)m2 > n2max[j / C]) n2max[j / C] = (size_t)m2;
+        hgb_lane_params(L, C, j, p, uh1, uh2);
+        for (size_t k = 0; k < HGB_NH; k++) L->u1[k][j] = 0.0;
+        for (size_t k = 0; k < 2 * HGB_NH; k++) L->u2[k][j] = 0.0;
+        L->s[j] = 0.3 * p[HS_GR4J_X1];
+        L->r[j] = 0.5 * p[HS_GR4J_X3];
     }
 
     for (size_t t0 = 0; t0 < nt; t0 += HGB_BLOCK) {
         const size_t tb = nt - t0 < HGB_BLOCK ? nt - t0 : HGB_BLOCK;
         for (size_t st = 0; st < tb; st++) {
             const double p1 = prec[t0 + st], e = pet[t0 + st];
-            double *restrict qrow = qblk + st * HGB_GROUP;
             const bool wet = !(p1 <= e);
             /* A: the tanh argument, capped at 13 (En / X1 or Pn / X1). */
             const double pe = wet ? p1 - e : e - p1;
+            {
+                const double *restrict x1 = L->x1;
+                double *restrict ws = L->ws;
 #pragma omp simd aligned(x1, ws : 64)
-            for (size_t j = 0; j < W; j++) {
-                double w = pe / x1[j];
-                w = w > 13.0 ? 13.0 : w;
-                ws[j] = 2.0 * w;
+                for (size_t j = 0; j < W; j++) {
+                    double w = pe / x1[j];
+                    w = w > 13.0 ? 13.0 : w;
+                    ws[j] = 2.0 * w;
+                }
             }
             /* E: glibc's exp, lane by lane (padding lanes are copies of lane 0). */
-            for (size_t j = 0; j < n_real; j++) ew[j] = exp(ws[j]);
-            for (size_t j = n_real; j < W; j++) ew[j] = ew[0];
+            for (size_t j = 0; j < n_real; j++) L->ew[j] = exp(L->ws[j]);
+            for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
             /* B: production store, percolation, split. */
             if (wet)
-                hgb_production(W, true, x1, ew, s, ph1, ph2, pe);
+                hgb_production(W, true, L->x1, L->ew, L->s, L->ph1, L->ph2, pe);
             else
-                hgb_production(W, false, x1, ew, s, ph1, ph2, pe);
-            /* U: UH1/UH2 shift registers, chunk by chunk; lane j updates cell k only for k < its
-             * own limit (the scalar loop's). */
-            for (size_t c = 0; c < n_chunks; c++)
-                for (size_t k = 0; k < n1max[c]; k++) {
-                    const double kd = (double)k;
-                    double *restrict uk = u1[k] + c * C;
-                    const double *restrict uk1 = u1[k + 1] + c * C, *restrict ok = o1[k] + c * C;
-                    const double *restrict lim = n1 + c * C, *restrict ph = ph1 + c * C;
-#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
-                    for (size_t j = 0; j < C; j++) {
-                        const double v = uk1[j] + ok[j] * ph[j];
-                        uk[j] = kd < lim[j] ? v : uk[j];
-                    }
-                }
-#pragma omp simd aligned(u1, o1, ph1 : 64)
-            for (size_t j = 0; j < W; j++) u1[HGB_NH - 1][j] = o1[HGB_NH - 1][j] * ph1[j];
-            for (size_t c = 0; c < n_chunks; c++)
-                for (size_t k = 0; k < n2max[c]; k++) {
-                    const double kd = (double)k;
-                    double *restrict uk = u2[k] + c * C;
-                    const double *restrict uk1 = u2[k + 1] + c * C, *restrict ok = o2[k] + c * C;
-                    const double *restrict lim = n2 + c * C, *restrict ph = ph2 + c * C;
-#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
-                    for (size_t j = 0; j < C; j++) {
-                        const double v = uk1[j] + ok[j] * ph[j];
-                        uk[j] = kd < lim[j] ? v : uk[j];
-                    }
-                }
-#pragma omp simd aligned(u2, o2, ph2 : 64)
-            for (size_t j = 0; j < W; j++)
-                u2[2 * HGB_NH - 1][j] = o2[2 * HGB_NH - 1][j] * ph2[j];
-            /* R: exchange, routing store, direct branch, total. */
-#pragma omp simd aligned(x2, x3, r, u1, u2 : 64)
-            for (size_t j = 0; j < W; j++) {
-                const double q9 = u1[0][j], q1 = u2[0][j];
-                double rv = r[j];
-                double rr = rv / x3[j];
-                const double exch = x2[j] * rr * rr * rr * sqrt(rr);
-                rv = rv + q9 + exch;
-                rv = rv < 0.0 ? 0.0 : rv;
-                rr = rv / x3[j];
-                rr = rr * rr;
-                rr = rr * rr;
-                const double qr = rv * (1.0 - 1.0 / sqrt(sqrt(1.0 + rr)));
-                rv = rv - qr;
-                r[j] = rv;
-                const double qd0 = q1 + exch;
-                /* qd0 > 0 ? qd0 : fmax(0, qd0): +0 for qd0 < 0 or NaN, libm's tie rule at 0 */
-                const double qd = qd0 > 0.0 ? qd0 : (tie_flag > 0.0 && qd0 == 0.0 ? qd0 : 0.0);
-                const double q = qr + qd;
-                qrow[j] = q < 0.0 ? 0.0 : q;
-            }
+                hgb_production(W, false, L->x1, L->ew, L->s, L->ph1, L->ph2, pe);
+            hgb_uh_step(L, W);
+            hgb_routing_step(L, W, tie_flag, qblk + st * HGB_GROUP, NULL);
         }
         /* Transpose the block into the caller's [set][time] rows (real lanes only). */
         for (size_t j = 0; j < n_real; j++) {
             double *dst = job->runoff + job->index[j] * nt + t0;
             for (size_t st = 0; st < tb; st++) dst[st] = qblk[st * HGB_GROUP + j];
+        }
+    }
+}
+
+/* ---- lanes over HRUs (the scalar model's multi-HRU run) ---------------------------------------- */
+
+/* HRUs g0 .. g0 + n_real - 1 of job as one group of W lanes (padding lanes copy the first HRU
+ * and are dropped), steps t0 .. t1 - 1: states in, the steps, states out. The forcing rows of a
+ * group are contiguous in the time-major arrays, and so are its outputs. */
+HGB_INLINE void hgb_hru_group_run(const hs_gr4j_hru_run *job, const size_t g0,
+                                  const size_t n_real, const size_t t0, const size_t t1,
+                                  const double tie_flag, const size_t W)
+{
+    const size_t n = job->n_hru, np = job->npar;
+    enum { HGB_PREFETCH = 4 }; /* steps ahead */
+    hgb_lanes lanes, *L = &lanes;
+    HGB_ALIGNED double p[HGB_GROUP], e[HGB_GROUP], pe[HGB_GROUP], wet[HGB_GROUP];
+    HGB_ALIGNED double q[HGB_GROUP], ae[HGB_GROUP], xs[HGB_GROUP];
+    const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK;
+    for (size_t c = 0; c < W / C; c++) L->n1max[c] = L->n2max[c] = 1;
+    for (size_t j = 0; j < W; j++) {
+        const size_t i = g0 + (j < n_real ? j : 0);
+        hgb_lane_params(L, C, j, job->par + i * np, job->uh1 + i * HGB_NH,
+                        job->uh2 + i * 2 * HGB_NH);
+        const hs_gr4j_state *st = &job->st[i];
+        for (size_t k = 0; k < HGB_NH; k++) L->u1[k][j] = st->uh1_mm[k];
+        for (size_t k = 0; k < 2 * HGB_NH; k++) L->u2[k][j] = st->uh2_mm[k];
+        L->s[j] = st->prod_mm;
+        L->r[j] = st->rout_mm;
+        xs[j] = job->exch_cum[i];
+    }
+    for (size_t t = t0; t < t1; t++) {
+        const double *restrict pt = job->precip_mm + t * n + g0;
+        const double *restrict et = job->pet_mm + t * n + g0;
+#if defined(__GNUC__) || defined(__clang__)
+        /* The rows of successive steps are a whole HRU count apart: no hardware prefetcher
+         * follows that stride, and with thousands of HRUs each row would be a miss to memory. */
+        if (t + HGB_PREFETCH < t1) {
+            const size_t ahead = HGB_PREFETCH * n;
+            __builtin_prefetch(pt + ahead, 0, 1);
+            __builtin_prefetch(et + ahead, 0, 1);
+            __builtin_prefetch(job->runoff_mm + t * n + g0 + ahead, 1, 1);
+            if (W > 8) {
+                __builtin_prefetch(pt + ahead + 8, 0, 1);
+                __builtin_prefetch(et + ahead + 8, 0, 1);
+                __builtin_prefetch(job->runoff_mm + t * n + g0 + ahead + 8, 1, 1);
+            }
+        }
+#endif
+        for (size_t j = 0; j < W; j++) {
+            p[j] = pt[j < n_real ? j : 0];
+            e[j] = et[j < n_real ? j : 0];
+        }
+        /* A: the branch and the tanh argument, capped at 13 (En / X1 or Pn / X1). */
+        {
+            const double *restrict x1 = L->x1;
+            double *restrict ws = L->ws;
+#pragma omp simd aligned(p, e, pe, wet, x1, ws : 64)
+            for (size_t j = 0; j < W; j++) {
+                const bool w = !(p[j] <= e[j]);
+                const double v = w ? p[j] - e[j] : e[j] - p[j];
+                double a = v / x1[j];
+                a = a > 13.0 ? 13.0 : a;
+                ws[j] = 2.0 * a;
+                pe[j] = v;
+                wet[j] = w ? 1.0 : 0.0;
+            }
+        }
+        for (size_t j = 0; j < n_real; j++) L->ew[j] = exp(L->ws[j]);
+        for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
+        hgb_production_lanes(W, L->x1, L->ew, wet, pe, p, e, L->s, L->ph1, L->ph2, ae);
+        hgb_uh_step(L, W);
+        hgb_routing_step(L, W, tie_flag, q, xs);
+        double *restrict qt = job->runoff_mm + t * n + g0;
+        for (size_t j = 0; j < n_real; j++) qt[j] = q[j];
+        if (job->aet_mm) {
+            double *restrict at = job->aet_mm + t * n + g0;
+            for (size_t j = 0; j < n_real; j++) at[j] = ae[j];
+        }
+    }
+    for (size_t j = 0; j < n_real; j++) {
+        hs_gr4j_state *st = &job->st[g0 + j];
+        for (size_t k = 0; k < HGB_NH; k++) st->uh1_mm[k] = L->u1[k][j];
+        for (size_t k = 0; k < 2 * HGB_NH; k++) st->uh2_mm[k] = L->u2[k][j];
+        st->prod_mm = L->s[j];
+        st->rout_mm = L->r[j];
+        job->exch_cum[g0 + j] = xs[j];
+    }
+}
+
+HGB_CLONES static void hgb_hru_group_w4(const hs_gr4j_hru_run *job, size_t g0, size_t n_real,
+                                        size_t t0, size_t t1, double tie)
+{
+    hgb_hru_group_run(job, g0, n_real, t0, t1, tie, 4);
+}
+HGB_CLONES static void hgb_hru_group_w8(const hs_gr4j_hru_run *job, size_t g0, size_t n_real,
+                                        size_t t0, size_t t1, double tie)
+{
+    hgb_hru_group_run(job, g0, n_real, t0, t1, tie, 8);
+}
+HGB_CLONES static void hgb_hru_group_w16(const hs_gr4j_hru_run *job, size_t g0, size_t n_real,
+                                        size_t t0, size_t t1, double tie)
+{
+    hgb_hru_group_run(job, g0, n_real, t0, t1, tie, 16);
+}
+
+/* One HRU alone: the scalar step itself (a lone chain; padding it to 4 lanes costs more). */
+static void hgb_hru_single(const hs_gr4j_hru_run *job, size_t i, size_t t0, size_t t1)
+{
+    const size_t n = job->n_hru;
+    const double *par = job->par + i * job->npar;
+    const double *uh1 = job->uh1 + i * HGB_NH, *uh2 = job->uh2 + i * 2 * HGB_NH;
+    hs_gr4j_fluxes fl;
+    for (size_t t = t0; t < t1; t++) {
+        const size_t idx = t * n + i;
+        job->runoff_mm[idx] =
+            hs_gr4j_step(&job->st[i], uh1, uh2, par, job->precip_mm[idx], job->pet_mm[idx], &fl);
+        job->exch_cum[i] += fl.aexch1 + fl.aexch2;
+        if (job->aet_mm) job->aet_mm[idx] = fl.ae;
+    }
+}
+
+void hs_gr4j_run_hru_lanes(const hs_gr4j_hru_run *job)
+{
+    const double tie = hgb_fmax_tie_is_y() ? 1.0 : 0.0;
+    const size_t end = job->first + job->count, nt = job->n_time;
+    /* Blocks of HGB_HRU_BLOCK steps over all groups: a group's forcing rows are one HRU count
+     * apart, so running one group over every day would touch a new page at each step (with
+     * 2,335 HRUs, 24 against 17 ns per HRU-step measured); within a block the groups share
+     * the pages. States go back to the model between blocks (~0.3 ns per HRU-step). */
+    enum { HGB_HRU_BLOCK = 128 };
+    for (size_t t0 = 0; t0 < nt; t0 += HGB_HRU_BLOCK) {
+        const size_t t1 = nt - t0 < HGB_HRU_BLOCK ? nt : t0 + HGB_HRU_BLOCK;
+        /* Groups of 16 (two AVX-512 vectors of independent chains per operation), the rest in
+         * the smallest group that holds it. */
+        for (size_t g0 = job->first; g0 < end;) {
+            const size_t left = end - g0;
+            const size_t n_real = left < 16 ? left : 16;
+            if (n_real == 1)
+                hgb_hru_single(job, g0, t0, t1);
+            else if (n_real > 8)
+                hgb_hru_group_w16(job, g0, n_real, t0, t1, tie);
+            else if (n_real > 4)
+                hgb_hru_group_w8(job, g0, n_real, t0, t1, tie);
+            else
+                hgb_hru_group_w4(job, g0, n_real, t0, t1, tie);
+            g0 += n_real;
         }
     }
 }

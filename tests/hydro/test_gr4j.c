@@ -629,10 +629,13 @@ static void test_reference_kernel(hs_ctx *ctx)
     HS_CHECK(hs_model_init(m, par, ctx) == HS_OK);
     hs_forcing_view f = {nt, nh, hs_day_from_ymd(1990, 1, 1), p, NULL, e};
     hs_flux_view o = {q, ae, in};
-    /* Uneven ranges, as the executor's chunks may be. */
+    /* Uneven ranges, as the executor's chunks may be; they put HRUs in every kind of lane group
+     * of the kernel (16 full, 16 with 14 real, one alone, 4 with 3, 8 with 7, 16 with 10). */
     HS_CHECK(hs_model_run(m, (hs_range){0, 30}, &f, &o, ctx) == HS_OK);
     HS_CHECK(hs_model_run(m, (hs_range){30, 1}, &f, &o, ctx) == HS_OK);
-    HS_CHECK(hs_model_run(m, (hs_range){31, nh - 31}, &f, &o, ctx) == HS_OK);
+    HS_CHECK(hs_model_run(m, (hs_range){31, 3}, &f, &o, ctx) == HS_OK);
+    HS_CHECK(hs_model_run(m, (hs_range){34, 7}, &f, &o, ctx) == HS_OK);
+    HS_CHECK(hs_model_run(m, (hs_range){41, nh - 41}, &f, &o, ctx) == HS_OK);
     for (size_t i = 0; i < nh; i++) {
         const double *pi = par + i * np;
         double uh1[HS_GR4J_NH], uh2[2 * HS_GR4J_NH];
