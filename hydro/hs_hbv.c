@@ -408,10 +408,10 @@ static inline double py_min(double a, double b) { return b < a ? b : a; }
 /* All steps of one HRU. The switches are compile-time constants at each call site below, so
  * the compiler emits one specialised loop per combination used (no per-step option tests). */
 HBV_INLINE void hbv_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *f,
-                            const hs_flux_view *out, const bool increment, const bool aet_mean,
-                            const bool snow_off)
+                            const hs_flux_view *out, const size_t t0, const size_t t1,
+                            const bool increment, const bool aet_mean, const bool snow_off)
 {
-    const size_t n = m->n_hru, nt = f->n_time;
+    const size_t n = m->n_hru;
     const double *par = m->par;
     const double tt = par[HS_HBV_TT * n + i], cfmax = par[HS_HBV_CFMAX * n + i];
     const double sfcf = par[HS_HBV_SFCF * n + i], cfr = par[HS_HBV_CFR * n + i];
@@ -436,7 +436,7 @@ HBV_INLINE void hbv_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *f
     double *aet_out = out->aet_mm ? out->aet_mm + i : NULL;
     double *in_out = out->input_mm ? out->input_mm + i : NULL;
 
-    for (size_t t = 0; t < nt; t++) {
+    for (size_t t = t0; t < t1; t++) {
         const size_t idx = t * n;
         const double p = prec[idx], temp_c = temp[idx], e = pet[idx];
         const double snow_start = snow;
@@ -523,15 +523,15 @@ HBV_INLINE void hbv_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *f
 }
 
 static void hbv_run_hru_dispatch(hs_model_impl *m, size_t i, const hs_forcing_view *f,
-                                 const hs_flux_view *out)
+                                 const hs_flux_view *out, size_t t0, size_t t1)
 {
     const hs_hbv_options *o = &m->opt;
     if (!o->increment && !o->aet_mean && !o->aet_snow_off)
-        hbv_run_hru(m, i, f, out, false, false, false); /* symfluence */
+        hbv_run_hru(m, i, f, out, t0, t1, false, false, false); /* symfluence */
     else if (o->increment && o->aet_mean && !o->aet_snow_off)
-        hbv_run_hru(m, i, f, out, true, true, false); /* light */
+        hbv_run_hru(m, i, f, out, t0, t1, true, true, false); /* light */
     else
-        hbv_run_hru(m, i, f, out, o->increment, o->aet_mean, o->aet_snow_off);
+        hbv_run_hru(m, i, f, out, t0, t1, o->increment, o->aet_mean, o->aet_snow_off);
 }
 
 static hs_status hbv_run(hs_model_impl *m, hs_range hrus, const hs_forcing_view *f,
@@ -547,8 +547,18 @@ static hs_status hbv_run(hs_model_impl *m, hs_range hrus, const hs_forcing_view 
                        m->n_hru);
     if (f->n_time > 0 && (!f->precip_mm || !f->temp_c || !f->pet_mm))
         return HS_FAIL(ctx, HS_ERR_ARG, "HBV run: forcing needs precip_mm, temp_c and pet_mm");
-    for (size_t i = hrus.first; i < hrus.first + hrus.count; i++)
-        hbv_run_hru_dispatch(m, i, f, out);
+    /* HRU by HRU within blocks of steps: an HRU's forcing and outputs are one column of the
+     * time-major arrays, so neighbouring HRUs share cache lines. Over the whole period each
+     * HRU would stream the full arrays alone (2,335 HRUs: 39 ns per HRU-step, the arrays no
+     * longer in cache for the next HRU); within a block of 64 steps the next HRU finds the
+     * lines the previous one loaded. Each HRU's operations are unchanged (same bits). */
+    enum { HBV_STEP_BLOCK = 64 };
+    const size_t nt = f->n_time;
+    for (size_t t0 = 0; t0 < nt; t0 += HBV_STEP_BLOCK) {
+        const size_t t1 = nt - t0 < HBV_STEP_BLOCK ? nt : t0 + HBV_STEP_BLOCK;
+        for (size_t i = hrus.first; i < hrus.first + hrus.count; i++)
+            hbv_run_hru_dispatch(m, i, f, out, t0, t1);
+    }
     return HS_OK;
 }
 
