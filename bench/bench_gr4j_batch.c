@@ -88,9 +88,11 @@ int main(int argc, char **argv)
     const hs_forcing_view f = {.n_time = nt, .n_hru = 1, .first_day = hs_day_from_ymd(1989, 1, 1),
                                .precip_mm = p, .temp_c = NULL, .pet_mm = e};
     hs_model *m = NULL;
-    hs_gr4j_batch *b = NULL;
+    hs_gr4j_batch *b = NULL, *bv = NULL;
+    const hs_model_option vec_opt[] = {{"GR4J_BATCH_MATH", "vector"}};
     if (hs_model_create(&hs_gr4j_ops, NULL, 0, 1, ctx, &m) != HS_OK ||
-        hs_gr4j_batch_create(BENCH_MAX_B, nt, NULL, 0, ctx, &b) != HS_OK) {
+        hs_gr4j_batch_create(BENCH_MAX_B, nt, NULL, 0, ctx, &b) != HS_OK ||
+        hs_gr4j_batch_create(BENCH_MAX_B, nt, vec_opt, 1, ctx, &bv) != HS_OK) {
         fprintf(stderr, "bench_gr4j_batch: %s\n", hs_ctx_message(ctx));
         return 1;
     }
@@ -104,14 +106,28 @@ int main(int argc, char **argv)
     }
     if (hs_gr4j_batch_run(b, par, BENCH_MAX_B, &f, q, ctx) != HS_OK) return 1;
     const int same = memcmp(q, qs, BENCH_MAX_B * nt * sizeof *q) == 0;
+    /* Vector mode: the largest difference relative to each series' peak. */
+    if (hs_gr4j_batch_run(bv, par, BENCH_MAX_B, &f, q, ctx) != HS_OK) return 1;
+    double worst_rel = 0.0;
+    for (size_t k = 0; k < BENCH_MAX_B; k++) {
+        double peak = 1e-6, diff = 0.0;
+        for (size_t t = 0; t < nt; t++) {
+            peak = fmax(peak, fabs(qs[k * nt + t]));
+            diff = fmax(diff, fabs(q[k * nt + t] - qs[k * nt + t]));
+        }
+        worst_rel = fmax(worst_rel, diff / peak);
+    }
 
     printf("GR4J batched vs scalar: %zu days (airGR L0123001), %zu parameter sets per repeat, "
            "median of %d repeats, one core; kernel ISA %s; runoff bit-identical: %s\n",
            nt, n_sets, BENCH_REPEATS, hs_gr4j_batch_isa(), same ? "yes" : "NO");
+    printf("GR4J_BATCH_MATH = vector (rows \"B v\"): largest runoff difference %.2e of the "
+           "series' peak\n", worst_rel);
     printf("%-8s %12s %10s %10s %12s\n", "B", "median_ns", "best_ns", "worst_ns", "us_per_set");
-    static const size_t bs[] = {0, 1, 4, 8, 16, 32}; /* 0 = scalar model */
+    static const size_t bs[] = {0, 1, 4, 8, 16, 32, 8, 16, 32}; /* 0 = scalar model */
     for (size_t bi = 0; bi < sizeof bs / sizeof bs[0]; bi++) {
         const size_t B = bs[bi];
+        const bool vec = bi >= 6;
         double ns[BENCH_REPEATS];
         for (int r = -1; r < BENCH_REPEATS; r++) {
             const double t0 = hs_wall_time();
@@ -124,7 +140,8 @@ int main(int argc, char **argv)
                 }
             } else {
                 for (size_t k = 0; k < n_sets; k += B)
-                    if (hs_gr4j_batch_run(b, par + k * HS_GR4J_NPAR, B, &f, q, ctx) != HS_OK)
+                    if (hs_gr4j_batch_run(vec ? bv : b, par + k * HS_GR4J_NPAR, B, &f, q, ctx) !=
+                        HS_OK)
                         return 1;
             }
             if (r >= 0) ns[r] = (hs_wall_time() - t0) / ((double)n_sets * (double)nt) * 1e9;
@@ -134,11 +151,12 @@ int main(int argc, char **argv)
         if (B == 0)
             snprintf(name, sizeof name, "scalar");
         else
-            snprintf(name, sizeof name, "%zu", B);
+            snprintf(name, sizeof name, "%zu%s", B, vec ? " v" : "");
         printf("%-8s %12.2f %10.2f %10.2f %12.1f\n", name, ns[BENCH_REPEATS / 2], ns[0],
                ns[BENCH_REPEATS - 1], ns[BENCH_REPEATS / 2] * (double)nt / 1e3);
     }
     hs_gr4j_batch_destroy(&b);
+    hs_gr4j_batch_destroy(&bv);
     hs_model_destroy(&m);
     hs_ctx_destroy(&ctx);
     free(par);

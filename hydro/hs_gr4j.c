@@ -56,7 +56,8 @@ static const hs_param_info gr4j_cn_params[HS_GR4J_CN_NPAR] = {
 
 /* ---- options ----------------------------------------------------------------------------------- */
 
-static const char *const gr4j_option_keys[] = {"SNOW_MODULE"};
+/* GR4J_BATCH_MATH is read by the batched backend only (hs_gr4j_batch.h). */
+static const char *const gr4j_option_keys[] = {"SNOW_MODULE", "GR4J_BATCH_MATH"};
 static const char *const gr4j_cn_option_keys[] = {
     "SNOW_MODULE", "SNOW_LAYERS", "HYPSOMETRIC_CURVE", "FORCING_ELEVATION",
     "MEAN_ANNUAL_SOLID_PRECIP",
@@ -165,6 +166,11 @@ static hs_status gr4j_parse_options(const char *name, bool snow_entry, const hs_
                                "%s option SNOW_MODULE: 'none' is not valid for GR4J_CemaNeige, "
                                "whose parameters include ctg and kf; use HYDROLOGICAL_MODEL: GR4J",
                                name);
+        } else if (hs_model_key_eq(k, "GR4J_BATCH_MATH")) {
+            /* used by the batched backend; checked here so a typo fails on every backend */
+            if (!hs_model_key_eq(v, "exact") && !hs_model_key_eq(v, "vector"))
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "%s option GR4J_BATCH_MATH: '%s' is not "
+                               "valid; allowed values: exact, vector", name, v);
         } else if (hs_model_key_eq(k, "SNOW_LAYERS")) {
             char *end = NULL;
             errno = 0;

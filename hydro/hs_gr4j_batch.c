@@ -46,6 +46,7 @@
 
 #include "hs_gr4j.h"
 #include "hs_gr4j_impl.h"
+#include "hs_vmath.h"
 
 #define HGB_GROUP 32 /* the widest lane group */
 #define HGB_BLOCK 32 /* steps per output block */
@@ -79,6 +80,7 @@ struct hs_gr4j_batch {
     size_t n_lanes_max;
     size_t n_steps_max;
     bool fmax_tie_is_y; /* libm's fmax(+0, -0) returns -0 (its second argument) */
+    bool math_vector;   /* GR4J_BATCH_MATH = vector */
     double *qblk;       /* [HGB_BLOCK][HGB_GROUP] runoff of the current block */
     size_t *order;      /* [n_lanes_max] the run's parameter sets sorted by X4 */
     double *psorted;    /* [n_lanes_max][HS_GR4J_NPAR] the parameter sets in that order */
@@ -117,17 +119,26 @@ typedef struct hgb_job {
     const size_t *index;  /* [n_real] row of each lane in `runoff` */
 } hgb_job;
 
+/* v / x, or in vector mode (GR4J_BATCH_MATH = vector) v times the lane's reciprocal rx = 1 / x:
+ * a multiplication instead of a division (the divide unit is the kernel's bottleneck), at
+ * most one rounding away from the quotient. `vec` is a constant at every inlined call. */
+HGB_INLINE double hgb_div(const bool vec, const double v, const double x, const double rx)
+{
+    return vec ? v * rx : v / x;
+}
+
 /* Steps 2-5 for one lane: the clamp at 0, percolation, Pr, and the 0.9/0.1 split. */
-HGB_INLINE void hgb_percolation_split(const double a, double sv, double pr, double *s,
-                                      double *ph1, double *ph2)
+HGB_INLINE void hgb_percolation_split(const bool vec, const double a, const double ra, double sv,
+                                      double pr, double *s, double *ph1, double *ph2)
 {
     const double b = AIRGR_REAL(0.9);
     const double stored_val = 25.62890625; /* (9/4)^4, as hs_gr4j.c */
     sv = sv < 0.0 ? 0.0 : sv;
-    double sr = sv / a;
+    double sr = hgb_div(vec, sv, a, ra);
     sr = sr * sr;
     sr = sr * sr;
-    const double perc = sv * (1.0 - 1.0 / sqrt(sqrt(1.0 + sr / stored_val)));
+    const double perc =
+        sv * (1.0 - 1.0 / sqrt(sqrt(1.0 + hgb_div(vec, sr, stored_val, 1.0 / stored_val))));
     *s = sv - perc;
     pr = pr + perc;
     *ph1 = pr * b;
@@ -136,28 +147,29 @@ HGB_INLINE void hgb_percolation_split(const double a, double sv, double pr, doub
 
 /* Step B for one branch of the production store (wet = P > E, the same for all lanes); `wet` is
  * a constant at each call, so each call is its own branch-free lane loop. */
-HGB_INLINE void hgb_production(const size_t W, const bool wet, const double *restrict x1,
+HGB_INLINE void hgb_production(const size_t W, const bool vec, const bool wet,
+                               const double *restrict x1, const double *restrict rx1,
                                const double *restrict ew, double *restrict s,
                                double *restrict ph1, double *restrict ph2, const double pn)
 {
-#pragma omp simd aligned(x1, ew, s, ph1, ph2 : 64)
+#pragma omp simd aligned(x1, rx1, ew, s, ph1, ph2 : 64)
     for (size_t j = 0; j < W; j++) {
-        const double a = x1[j];
+        const double a = x1[j], ra = rx1[j];
         double sv = s[j], pr;
         const double exp_ws = ew[j];
         const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
         if (wet) {
-            const double sr = sv / a;
+            const double sr = hgb_div(vec, sv, a, ra);
             const double ps = a * (1.0 - sr * sr) * tws / (1.0 + sr * tws);
             pr = pn - ps;
             sv = sv + ps;
         } else {
-            const double sr = sv / a;
+            const double sr = hgb_div(vec, sv, a, ra);
             const double es = sv * (2.0 - sr) * tws / (1.0 + (1.0 - sr) * tws);
             sv = sv - es;
             pr = 0.0;
         }
-        hgb_percolation_split(a, sv, pr, &s[j], &ph1[j], &ph2[j]);
+        hgb_percolation_split(vec, a, ra, sv, pr, &s[j], &ph1[j], &ph2[j]);
     }
 }
 
@@ -186,7 +198,7 @@ HGB_INLINE void hgb_production_lanes(const size_t W, const double *restrict x1,
         const double den = w ? 1.0 + sr * tws : 1.0 + (1.0 - sr) * tws;
         const double x = num / den;
         ae[j] = w ? e[j] : x + p[j];
-        hgb_percolation_split(a, w ? sv + x : sv - x, w ? pe[j] - x : 0.0, &s[j], &ph1[j],
+        hgb_percolation_split(false, a, 0.0, w ? sv + x : sv - x, w ? pe[j] - x : 0.0, &s[j], &ph1[j],
                               &ph2[j]);
     }
 }
@@ -194,6 +206,7 @@ HGB_INLINE void hgb_production_lanes(const size_t W, const double *restrict x1,
 /* The lanes of a group: every state, parameter and UH cell as an array over lanes. */
 typedef struct hgb_lanes {
     HGB_ALIGNED double x1[HGB_GROUP], x2[HGB_GROUP], x3[HGB_GROUP];
+    HGB_ALIGNED double rx1[HGB_GROUP], rx3[HGB_GROUP]; /* 1 / X1, 1 / X3 (vector mode) */
     HGB_ALIGNED double s[HGB_GROUP], r[HGB_GROUP], ws[HGB_GROUP], ew[HGB_GROUP];
     HGB_ALIGNED double ph1[HGB_GROUP], ph2[HGB_GROUP], n1[HGB_GROUP], n2[HGB_GROUP];
     HGB_ALIGNED double o1[HGB_NH][HGB_GROUP], u1[HGB_NH][HGB_GROUP];
@@ -214,6 +227,8 @@ HGB_INLINE void hgb_lane_params(hgb_lanes *L, size_t C, size_t j, const double *
     L->x1[j] = p[HS_GR4J_X1];
     L->x2[j] = p[HS_GR4J_X2];
     L->x3[j] = p[HS_GR4J_X3];
+    L->rx1[j] = 1.0 / p[HS_GR4J_X1];
+    L->rx3[j] = 1.0 / p[HS_GR4J_X3];
     /* airGR's loop limits, as gr4j_step_inline. */
     const int kx = (int)(p[HS_GR4J_X4] + 1.0);
     int m1 = kx < HGB_NH - 1 ? kx : HGB_NH - 1;
@@ -272,17 +287,18 @@ HGB_INLINE void hgb_uh_step(hgb_lanes *restrict L, const size_t W)
 /* R: exchange, routing store, direct branch and Q into q[W]. With `exch_sum` (a constant at
  * each inlined call) the actual exchange of the step, aexch1 + aexch2 as the scalar model
  * adds them, is added to exch_sum[j]. */
-HGB_INLINE void hgb_routing_step(hgb_lanes *restrict L, const size_t W, const double tie_flag,
-                                 double *restrict q, double *restrict exch_sum)
+HGB_INLINE void hgb_routing_step(hgb_lanes *restrict L, const size_t W, const bool vec,
+                                 const double tie_flag, double *restrict q,
+                                 double *restrict exch_sum)
 {
     const double *restrict u10 = L->u1[0], *restrict u20 = L->u2[0];
-    const double *restrict x2 = L->x2, *restrict x3 = L->x3;
+    const double *restrict x2 = L->x2, *restrict x3 = L->x3, *restrict rx3 = L->rx3;
     double *restrict r = L->r;
-#pragma omp simd aligned(u10, u20, x2, x3, r, q : 64)
+#pragma omp simd aligned(u10, u20, x2, x3, rx3, r, q : 64)
     for (size_t j = 0; j < W; j++) {
         const double q9 = u10[j], q1 = u20[j];
         double rv = r[j];
-        double rr = rv / x3[j];
+        double rr = hgb_div(vec, rv, x3[j], rx3[j]);
         const double exch = x2[j] * rr * rr * rr * sqrt(rr);
         const double rin = rv + q9 + exch;
         if (exch_sum) {
@@ -291,7 +307,7 @@ HGB_INLINE void hgb_routing_step(hgb_lanes *restrict L, const size_t W, const do
             exch_sum[j] += aexch1 + aexch2;
         }
         rv = rin < 0.0 ? 0.0 : rin;
-        rr = rv / x3[j];
+        rr = hgb_div(vec, rv, x3[j], rx3[j]);
         rr = rr * rr;
         rr = rr * rr;
         const double qr = rv * (1.0 - 1.0 / sqrt(sqrt(1.0 + rr)));
@@ -305,7 +321,7 @@ HGB_INLINE void hgb_routing_step(hgb_lanes *restrict L, const size_t W, const do
     }
 }
 
-HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
+HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W, const bool vec)
 {
     const hs_gr4j_batch *b = job->b;
     const double tie_flag = b->fmax_tie_is_y ? 1.0 : 0.0;
@@ -335,25 +351,33 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W)
             /* A: the tanh argument, capped at 13 (En / X1 or Pn / X1). */
             const double pe = wet ? p1 - e : e - p1;
             {
-                const double *restrict x1 = L->x1;
+                const double *restrict x1 = L->x1, *restrict rx1 = L->rx1;
                 double *restrict ws = L->ws;
-#pragma omp simd aligned(x1, ws : 64)
+#pragma omp simd aligned(x1, rx1, ws : 64)
                 for (size_t j = 0; j < W; j++) {
-                    double w = pe / x1[j];
+                    double w = hgb_div(vec, pe, x1[j], rx1[j]);
                     w = w > 13.0 ? 13.0 : w;
                     ws[j] = 2.0 * w;
                 }
             }
-            /* E: glibc's exp, lane by lane (padding lanes are copies of lane 0). */
-            for (size_t j = 0; j < n_real; j++) L->ew[j] = exp(L->ws[j]);
-            for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
+            /* E: glibc's exp, lane by lane (padding lanes are copies of lane 0), or the
+             * vectorised one of hs_vmath.h. */
+            if (vec) {
+                const double *restrict ws = L->ws;
+                double *restrict ew = L->ew;
+#pragma omp simd aligned(ws, ew : 64)
+                for (size_t j = 0; j < W; j++) ew[j] = hs_vm_exp(ws[j]);
+            } else {
+                for (size_t j = 0; j < n_real; j++) L->ew[j] = exp(L->ws[j]);
+                for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
+            }
             /* B: production store, percolation, split. */
             if (wet)
-                hgb_production(W, true, L->x1, L->ew, L->s, L->ph1, L->ph2, pe);
+                hgb_production(W, vec, true, L->x1, L->rx1, L->ew, L->s, L->ph1, L->ph2, pe);
             else
-                hgb_production(W, false, L->x1, L->ew, L->s, L->ph1, L->ph2, pe);
+                hgb_production(W, vec, false, L->x1, L->rx1, L->ew, L->s, L->ph1, L->ph2, pe);
             hgb_uh_step(L, W);
-            hgb_routing_step(L, W, tie_flag, qblk + st * HGB_GROUP, NULL);
+            hgb_routing_step(L, W, vec, tie_flag, qblk + st * HGB_GROUP, NULL);
         }
         /* Transpose the block into the caller's [set][time] rows (real lanes only). */
         for (size_t j = 0; j < n_real; j++) {
@@ -431,7 +455,7 @@ HGB_INLINE void hgb_hru_group_run(const hs_gr4j_hru_run *job, const size_t g0,
         for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
         hgb_production_lanes(W, L->x1, L->ew, wet, pe, p, e, L->s, L->ph1, L->ph2, ae);
         hgb_uh_step(L, W);
-        hgb_routing_step(L, W, tie_flag, q, xs);
+        hgb_routing_step(L, W, false, tie_flag, q, xs);
         double *restrict qt = job->runoff_mm + t * n + g0;
         for (size_t j = 0; j < n_real; j++) qt[j] = q[j];
         if (job->aet_mm) {
@@ -529,10 +553,14 @@ static void hgb_single(const hgb_job *job)
 }
 
 /* One copy per group width, each compiled for several instruction sets (HGB_CLONES). */
-HGB_CLONES static void hgb_group_w4(const hgb_job *job) { hgb_group_run(job, 4); }
-HGB_CLONES static void hgb_group_w8(const hgb_job *job) { hgb_group_run(job, 8); }
-HGB_CLONES static void hgb_group_w16(const hgb_job *job) { hgb_group_run(job, 16); }
-HGB_CLONES static void hgb_group_w32(const hgb_job *job) { hgb_group_run(job, 32); }
+HGB_CLONES static void hgb_group_w4(const hgb_job *job) { hgb_group_run(job, 4, false); }
+HGB_CLONES static void hgb_group_w8(const hgb_job *job) { hgb_group_run(job, 8, false); }
+HGB_CLONES static void hgb_group_w16(const hgb_job *job) { hgb_group_run(job, 16, false); }
+HGB_CLONES static void hgb_group_w32(const hgb_job *job) { hgb_group_run(job, 32, false); }
+HGB_CLONES static void hgb_group_w4v(const hgb_job *job) { hgb_group_run(job, 4, true); }
+HGB_CLONES static void hgb_group_w8v(const hgb_job *job) { hgb_group_run(job, 8, true); }
+HGB_CLONES static void hgb_group_w16v(const hgb_job *job) { hgb_group_run(job, 16, true); }
+HGB_CLONES static void hgb_group_w32v(const hgb_job *job) { hgb_group_run(job, 32, true); }
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
 
@@ -560,19 +588,29 @@ hs_status hs_gr4j_batch_create(size_t n_lanes_max, size_t n_steps_max,
         return HS_FAIL(ctx, HS_ERR_ARG, "GR4J batch: %zu lanes x %zu steps overflow the output "
                        "size", n_lanes_max, n_steps_max);
     if (n_opts > 0 && !opts) return HS_FAIL(ctx, HS_ERR_ARG, "GR4J batch: NULL option array");
+    bool math_vector = false;
     for (size_t i = 0; i < n_opts; i++) {
-        if (!opts[i].key || !hs_model_key_eq(opts[i].key, "SNOW_MODULE")) continue;
+        if (!opts[i].key) continue;
         const char *v = opts[i].value ? opts[i].value : "(null)";
-        if (!hs_model_key_eq(v, "none") && v[0] != '\0')
-            return HS_FAIL(ctx, HS_ERR_CONFIG, "GR4J batch option SNOW_MODULE: '%s' is not "
-                           "valid; the batched kernel runs GR4J without a snow module (allowed: "
-                           "none)", v);
+        if (hs_model_key_eq(opts[i].key, "SNOW_MODULE")) {
+            if (!hs_model_key_eq(v, "none") && v[0] != '\0')
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "GR4J batch option SNOW_MODULE: '%s' is not "
+                               "valid; the batched kernel runs GR4J without a snow module "
+                               "(allowed: none)", v);
+        } else if (hs_model_key_eq(opts[i].key, "GR4J_BATCH_MATH")) {
+            const bool exact = hs_model_key_eq(v, "exact");
+            math_vector = hs_model_key_eq(v, "vector");
+            if (!exact && !math_vector)
+                return HS_FAIL(ctx, HS_ERR_CONFIG, "GR4J option GR4J_BATCH_MATH: '%s' is not "
+                               "valid; allowed values: exact, vector", v);
+        }
     }
     hs_gr4j_batch *b = NULL;
     HS_TRY(hs_alloc(ctx, 1, sizeof *b, "GR4J batch", (void **)&b));
     b->n_lanes_max = n_lanes_max;
     b->n_steps_max = n_steps_max;
     b->fmax_tie_is_y = hgb_fmax_tie_is_y();
+    b->math_vector = math_vector;
     hs_status st = HS_OK;
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, b->qblk, HGB_BLOCK * HGB_GROUP, "GR4J batch block"),
                 fail);
@@ -637,16 +675,17 @@ hs_status hs_gr4j_batch_run(hs_gr4j_batch *b, const double *params, size_t n_set
             .runoff = runoff_mm,
             .index = order + lane0,
         };
-        if (n_real == 1)
+        const bool vec = b->math_vector;
+        if (n_real == 1 && !vec)
             hgb_single(&job);
         else if (width == 32)
-            hgb_group_w32(&job);
+            (vec ? hgb_group_w32v : hgb_group_w32)(&job);
         else if (width == 16)
-            hgb_group_w16(&job);
+            (vec ? hgb_group_w16v : hgb_group_w16)(&job);
         else if (width == 8)
-            hgb_group_w8(&job);
+            (vec ? hgb_group_w8v : hgb_group_w8)(&job);
         else
-            hgb_group_w4(&job);
+            (vec ? hgb_group_w4v : hgb_group_w4)(&job);
         lane0 += n_real;
     }
     return HS_OK;

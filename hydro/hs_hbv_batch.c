@@ -37,7 +37,7 @@
  *     slot sums and the storage sum (slots 0..15 in memory order) are the same.
  * With non-finite forcing the exactness claim does not hold (Inf * 0 in the routing).
  *
- * The vector power (hsb_pow): log by fdlibm's reduction (x = 2^k * m, m in [sqrt(1/2),
+ * The vector power (hsb_pow, with hs_vmath.h): log by fdlibm's reduction (x = 2^k * m, m in [sqrt(1/2),
  * sqrt(2)), s = f/(2+f), log(1+f) = f - hfsq + s*(hfsq + R(s^2)), R from the atanh series with
  * exact coefficients 2/(2i+1), truncation < 1e-18 relative), exp by Cody-Waite reduction
  * (y = n*ln2 + r, |r| <= ln2/2, Taylor series to degree 13, truncation < 5e-18) and 2^n built in
@@ -54,6 +54,7 @@
 
 #include "hs_hbv.h"
 #include "hs_hbv_impl.h"
+#include "hs_vmath.h"
 
 #define HSB_GROUP 32               /* the widest lane group */
 #define HSB_BLOCK 32               /* steps per output block */
@@ -98,83 +99,11 @@ struct hs_hbv_batch {
 
 /* ---- the vector power ------------------------------------------------------------------------ */
 
-static inline double hsb_as_double(uint64_t u)
-{
-    double d;
-    memcpy(&d, &u, sizeof d);
-    return d;
-}
-
-static inline uint64_t hsb_as_u64(double d)
-{
-    uint64_t u;
-    memcpy(&u, &d, sizeof u);
-    return u;
-}
-
-/* ln 2 split so that k * HSB_LN2_HI is exact for |k| < 2^11 (fdlibm's ln2_hi, ln2_lo). */
-#define HSB_LN2_HI 6.93147180369123816490e-01 /* 0x3fe62e42fee00000 */
-#define HSB_LN2_LO 1.90821492927058770002e-10 /* 0x3dea39ef35793c76 */
-#define HSB_MAGIC 0x1.8p52                    /* adding it rounds |v| < 2^51 to an integer */
-
-/* Natural log of a finite x > 0 (subnormals included). */
-HSB_INLINE double hsb_log(double x)
-{
-    const bool tiny = x < 0x1p-1022;
-    const double xscaled = x * 0x1p54; /* unconditional: selects, not branches, vectorise */
-    const double xs = tiny ? xscaled : x;
-    /* Shift the mantissa range to [sqrt(1/2), sqrt(2)): add (1 - sqrt(1/2)) in the high bits,
-     * read k from the exponent field, then put back the offset (fdlibm/musl log). */
-    const uint64_t off = UINT64_C(0x3fe6a09e00000000); /* high bits of sqrt(1/2) */
-    const uint64_t u = hsb_as_u64(xs) + (UINT64_C(0x3ff0000000000000) - off);
-    const double k = hsb_as_double(UINT64_C(0x4330000000000000) | (u >> 52)) - (0x1p52 + 1023.0) -
-                     (tiny ? 54.0 : 0.0);
-    const double m = hsb_as_double((u & UINT64_C(0x000fffffffffffff)) + off);
-    const double f = m - 1.0;
-    const double hfsq = 0.5 * f * f;
-    const double s = f / (2.0 + f);
-    const double z = s * s;
-    /* R(z) = sum_{i=1..11} 2/(2i+1) z^i (atanh series; |s| <= 0.1716, so z <= 0.0295),
-     * evaluated by Estrin's scheme (a shorter dependency chain than Horner's; all terms are
-     * positive, so no cancellation). */
-    const double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
-    const double a0 = 2.0 / 3 + z * (2.0 / 5), a1 = 2.0 / 7 + z * (2.0 / 9);
-    const double a2 = 2.0 / 11 + z * (2.0 / 13), a3 = 2.0 / 15 + z * (2.0 / 17);
-    const double a4 = 2.0 / 19 + z * (2.0 / 21), a5 = 2.0 / 23;
-    const double b0 = a0 + z2 * a1, b1 = a2 + z2 * a3, b2 = a4 + z2 * a5;
-    const double r = z * ((b0 + z4 * b1) + z8 * b2);
-    return k * HSB_LN2_HI - ((hfsq - (s * (hfsq + r) + k * HSB_LN2_LO)) - f);
-}
-
-/* e^y for y <= 709; y < -708.4 gives 0 (the exact result is below 2^-1022 there). */
-HSB_INLINE double hsb_exp(double y)
-{
-    const double yc = y < -708.4 ? -708.4 : y; /* keeps 2^n normal; the select below zeroes it */
-    const double tn = yc * 1.4426950408889634074 + HSB_MAGIC;
-    const double n = tn - HSB_MAGIC;
-    const double r = (yc - n * HSB_LN2_HI) - n * HSB_LN2_LO;
-    /* e^r = 1 + (r + r^2 * P(r)), P(r) = sum_{i=0..11} r^i / (i+2)! (Taylor to degree 13),
-     * P by Estrin's scheme; the leading 1 + r... is added last, so it is rounded once. */
-    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    const double a0 = 1.0 / 2 + r * (1.0 / 6), a1 = 1.0 / 24 + r * (1.0 / 120);
-    const double a2 = 1.0 / 720 + r * (1.0 / 5040), a3 = 1.0 / 40320 + r * (1.0 / 362880);
-    const double a4 = 1.0 / 3628800 + r * (1.0 / 39916800);
-    const double a5 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
-    const double b0 = a0 + r2 * a1, b1 = a2 + r2 * a3, b2 = a4 + r2 * a5;
-    const double pr = (b0 + r4 * b1) + r8 * b2;
-    const double p = 1.0 + (r + r2 * pr);
-    /* The low bits of tn hold n (two's complement); 2^n = (n + 1023) << 52. */
-    const uint64_t ni = hsb_as_u64(tn) - hsb_as_u64(HSB_MAGIC);
-    const double scale = hsb_as_double((ni + 1023u) << 52);
-    const double v = p * scale;
-    return y < -708.4 ? 0.0 : v;
-}
-
 /* x^e for x >= 0, e >= 0 finite (hs_hbv_batch.h). */
 HSB_INLINE double hsb_pow(double x, double e)
 {
-    const double lx = hsb_log(x > 0.0 ? x : 1.0);
-    const double v = hsb_exp(e * lx);
+    const double lx = hs_vm_log(x > 0.0 ? x : 1.0);
+    const double v = hs_vm_exp(e * lx);
     const double v0 = x == 0.0 ? (e == 0.0 ? 1.0 : 0.0) : v;
     return (x == 1.0 || e == 0.0) ? 1.0 : v0;
 }
