@@ -547,17 +547,47 @@ static hs_status hbv_run(hs_model_impl *m, hs_range hrus, const hs_forcing_view 
                        m->n_hru);
     if (f->n_time > 0 && (!f->precip_mm || !f->temp_c || !f->pet_mm))
         return HS_FAIL(ctx, HS_ERR_ARG, "HBV run: forcing needs precip_mm, temp_c and pet_mm");
-    /* HRU by HRU within blocks of steps: an HRU's forcing and outputs are one column of the
-     * time-major arrays, so neighbouring HRUs share cache lines. Over the whole period each
-     * HRU would stream the full arrays alone (2,335 HRUs: 39 ns per HRU-step, the arrays no
-     * longer in cache for the next HRU); within a block of 64 steps the next HRU finds the
-     * lines the previous one loaded. Each HRU's operations are unchanged (same bits). */
+    /* Blocks of steps; within a block, groups of up to 16 HRUs in SIMD lanes (hs_hbv_batch.c,
+     * the batched backend's step with per-lane forcing: the same operations per HRU, so the
+     * same bits as the loop above for any partition), a lone HRU by that loop. An HRU's
+     * forcing and outputs are one column of the time-major arrays; blocks keep the rows of
+     * the next group in cache (2,335 HRUs over the whole period at once: 39 ns per HRU-step,
+     * the arrays no longer cached for the next HRUs). */
     enum { HBV_STEP_BLOCK = 64 };
-    const size_t nt = f->n_time;
+    const hs_hbv_hru_run job = {
+        .opt = &m->opt,
+        .n_hru = m->n_hru,
+        .first = hrus.first,
+        .count = hrus.count,
+        .par = m->par,
+        .snow = m->snow,
+        .snow_water = m->snow_water,
+        .sm = m->sm,
+        .suz = m->suz,
+        .slz = m->slz,
+        .weights = m->weights,
+        .n_weights = m->n_weights,
+        .ring = m->ring,
+        .head = m->head,
+        .precip_mm = f->precip_mm,
+        .temp_c = f->temp_c,
+        .pet_mm = f->pet_mm,
+        .runoff_mm = out->runoff_mm,
+        .aet_mm = out->aet_mm,
+        .input_mm = out->input_mm,
+    };
+    const size_t nt = f->n_time, end = hrus.first + hrus.count;
     for (size_t t0 = 0; t0 < nt; t0 += HBV_STEP_BLOCK) {
         const size_t t1 = nt - t0 < HBV_STEP_BLOCK ? nt : t0 + HBV_STEP_BLOCK;
-        for (size_t i = hrus.first; i < hrus.first + hrus.count; i++)
-            hbv_run_hru_dispatch(m, i, f, out, t0, t1);
+        for (size_t i = hrus.first; i < end;) {
+            const size_t ran = hs_hbv_hru_lanes_group(&job, i, t0, t1);
+            if (ran == 0) {
+                hbv_run_hru_dispatch(m, i, f, out, t0, t1);
+                i++;
+            } else {
+                i += ran;
+            }
+        }
     }
     return HS_OK;
 }

@@ -149,22 +149,8 @@ typedef struct hsb_job {
 
 #define HSB_ALIGNED _Alignas(64)
 
-HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
-{
-    const hs_hbv_batch *b = job->b;
-    const hs_hbv_options *o = &b->opt;
-    const bool pow_vector = b->pow_vector;
-    /* HBV_AET_SM = mean as a double flag: GCC 12 does not vectorise a select on a bool. */
-    const double mean_flag = o->aet_mean ? 1.0 : 0.0;
-    const bool increment = o->increment;
-    const double inc_flag = increment ? 1.0 : 0.0; /* the same, for the lane loop */
-    /* HBV_AET_SNOW_OFF as a threshold, so that the lane loop has no && (no control flow):
-     * AET = 0 where the snow at the start of the step exceeds it (0 when on, +inf when off). */
-    const double snow_gate = o->aet_snow_off ? 0.0 : INFINITY;
-    const size_t nt = job->f->n_time, n_real = job->n_real;
-    const double *prec = job->f->precip_mm, *temp = job->f->temp_c, *pet = job->f->pet_mm;
-    double *restrict qblk = b->qblk, *restrict ablk = b->ablk, *restrict iblk = b->iblk;
-
+/* The lanes of a group: every parameter, state and the day's forcing as arrays over lanes. */
+typedef struct hsb_lanes {
     HSB_ALIGNED double tt[HSB_GROUP], cfmax[HSB_GROUP], sfcf[HSB_GROUP], cfr_cfmax[HSB_GROUP];
     HSB_ALIGNED double cwh[HSB_GROUP], fc[HSB_GROUP], lpfc[HSB_GROUP], beta[HSB_GROUP];
     HSB_ALIGNED double k0[HSB_GROUP], k1[HSB_GROUP], k2[HSB_GROUP], uzl[HSB_GROUP];
@@ -175,194 +161,262 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
     HSB_ALIGNED double pw[HSB_GROUP], q[HSB_GROUP];
     HSB_ALIGNED double rch_inc[HSB_GROUP], sm_inc[HSB_GROUP]; /* HBV_RECHARGE = increment */
     HSB_ALIGNED double n_mm[HSB_GROUP];                       /* whole mm of the input */
+    HSB_ALIGNED double pl[HSB_GROUP], tl[HSB_GROUP], el[HSB_GROUP]; /* the day's P, T, PET */
     HSB_ALIGNED double w[HSB_RING][HSB_GROUP], ring[HSB_RING][HSB_GROUP];
+    size_t nw_max; /* routing weights visited: the largest count of the lanes */
+    size_t head;   /* ring slot that leaves next, the same for every lane */
+} hsb_lanes;
+
+/* The options of a run, as the lane loops use them. */
+typedef struct hsb_mode {
+    bool pow_vector;
+    bool increment;
+    double inc_flag;  /* increment as a double: GCC 12 does not vectorise a select on a bool */
+    double mean_flag; /* HBV_AET_SM = mean, likewise */
+    /* HBV_AET_SNOW_OFF as a threshold, so that the lane loop has no && (no control flow):
+     * AET = 0 where the snow at the start of the step exceeds it (0 when on, +inf when off). */
+    double snow_gate;
+} hsb_mode;
+
+static hsb_mode hsb_mode_of(const hs_hbv_options *o, bool pow_vector)
+{
+    return (hsb_mode){.pow_vector = pow_vector,
+                      .increment = o->increment,
+                      .inc_flag = o->increment ? 1.0 : 0.0,
+                      .mean_flag = o->aet_mean ? 1.0 : 0.0,
+                      .snow_gate = o->aet_snow_off ? 0.0 : INFINITY};
+}
+
+/* Lane j's parameters from the parameter vector p[HS_HBV_*]. */
+HSB_INLINE void hsb_lane_params(hsb_lanes *L, size_t j, const double *p)
+{
+    L->tt[j] = p[HS_HBV_TT];
+    L->cfmax[j] = p[HS_HBV_CFMAX];
+    L->sfcf[j] = p[HS_HBV_SFCF];
+    L->cfr_cfmax[j] = p[HS_HBV_CFR] * p[HS_HBV_CFMAX]; /* hoisted as in hs_hbv.c */
+    L->cwh[j] = p[HS_HBV_CWH];
+    L->fc[j] = p[HS_HBV_FC];
+    L->lpfc[j] = p[HS_HBV_LP] * p[HS_HBV_FC];
+    L->beta[j] = p[HS_HBV_BETA];
+    L->k0[j] = p[HS_HBV_K0];
+    L->k1[j] = p[HS_HBV_K1];
+    L->k2[j] = p[HS_HBV_K2];
+    L->uzl[j] = p[HS_HBV_UZL];
+    L->percmax[j] = p[HS_HBV_PERC];
+    L->pw[j] = 1.0;
+    L->rch_inc[j] = 0.0;
+}
+
+/* One daily step of all W lanes from the forcing in L->pl, L->tl, L->el: routed runoff, AET and
+ * input into qrow, arow, irow (W values each). */
+HSB_INLINE void hsb_step(hsb_lanes *restrict L, const size_t W, const size_t n_real,
+                         const hsb_mode *md, double *restrict qrow, double *restrict arow,
+                         double *restrict irow)
+{
+    const double *restrict tt = L->tt, *restrict cfmax = L->cfmax, *restrict sfcf = L->sfcf;
+    const double *restrict cfr_cfmax = L->cfr_cfmax, *restrict cwh = L->cwh, *restrict fc = L->fc;
+    const double *restrict lpfc = L->lpfc, *restrict beta = L->beta, *restrict k0 = L->k0;
+    const double *restrict k1 = L->k1, *restrict k2 = L->k2, *restrict uzl = L->uzl;
+    const double *restrict percmax = L->percmax;
+    const double *restrict pl = L->pl, *restrict tl = L->tl, *restrict el = L->el;
+    double *restrict snow = L->snow, *restrict sw = L->sw, *restrict sm = L->sm;
+    double *restrict suz = L->suz, *restrict slz = L->slz, *restrict snow_start = L->snow_start;
+    double *restrict outflow = L->outflow, *restrict rel = L->rel, *restrict pw = L->pw;
+    double *restrict q = L->q, *restrict rch_inc = L->rch_inc, *restrict sm_inc = L->sm_inc;
+    double *restrict n_mm = L->n_mm;
+    const bool increment = md->increment, pow_vector = md->pow_vector;
+    const double inc_flag = md->inc_flag, mean_flag = md->mean_flag, snow_gate = md->snow_gate;
+
+    /* A: snow (§1.2; hs_hbv.c order) and the soil's inputs. */
+    double n_need = 0.0;
+#pragma omp simd aligned(tt, cfmax, sfcf, cfr_cfmax, cwh, fc, snow, sw, sm, snow_start : 64) \
+    aligned(outflow, rel, pl, tl : 64) reduction(+ : n_need)
+    for (size_t j = 0; j < W; j++) {
+        const double p = pl[j], tc = tl[j];
+        snow_start[j] = snow[j];
+        /* Arithmetic is done unconditionally and only the results are selected:
+         * GCC will not if-convert a conditional FP operation (it might trap). */
+        const double p_sfcf = p * sfcf[j];
+        const double rainfall = tc > tt[j] ? p : 0.0;
+        const double snowfall = tc <= tt[j] ? p_sfcf : 0.0;
+        double sp = snow[j] + snowfall;
+        const double pot_melt = cfmax[j] * py_max(tc - tt[j], 0.0);
+        const double melt = py_min(pot_melt, sp);
+        sp = sp - melt;
+        double wc = sw[j] + melt + rainfall;
+        const double pot_refreeze = cfr_cfmax[j] * py_max(tt[j] - tc, 0.0);
+        const double refreeze = py_min(pot_refreeze, wc);
+        sp = sp + refreeze;
+        wc = wc - refreeze;
+        const double max_water = cwh[j] * sp;
+        outflow[j] = py_max(wc - max_water, 0.0);
+        sw[j] = py_min(wc, max_water);
+        snow[j] = sp;
+        rel[j] = py_min(sm[j] / fc[j], 1.0);
+        irow[j] = rainfall + snowfall;
+        /* lanes where the scalar model calls pow (I != 0 and SM/FC < 1) */
+        n_need += outflow[j] != 0.0 ? (rel[j] != 1.0 ? 1.0 : 0.0) : 0.0;
+    }
+
+    /* P: the recharge power, 1 where the scalar model skips pow (exact rewrite). On dry or
+     * frozen days no lane needs it. */
+    if (increment && pow_vector) {
+        /* HBV-light's 1-mm increments (hs_hbv.c), all lanes together: the loop runs to the
+         * largest whole-mm count of the group, each lane's updates masked off past its own
+         * count; then the fractional rest. The scalar model's operations in its order, with
+         * the vector power. */
+        double max_mm = 0.0;
+#pragma omp simd aligned(outflow, n_mm, rch_inc, sm_inc, sm : 64) reduction(max : max_mm)
+        for (size_t j = 0; j < W; j++) {
+            const double fl = floor(outflow[j]);
+            n_mm[j] = outflow[j] < HS_HBV_INCREMENT_MAX_MM ? fl : 0.0;
+            rch_inc[j] = 0.0;
+            sm_inc[j] = sm[j];
+            max_mm = n_mm[j] > max_mm ? n_mm[j] : max_mm;
+        }
+        for (double k = 0.0; k < max_mm; k += 1.0) {
+#pragma omp simd aligned(fc, beta, n_mm, rch_inc, sm_inc : 64)
+            for (size_t j = 0; j < W; j++) {
+                const double r = hsb_pow(py_min(sm_inc[j] / fc[j], 1.0), beta[j]);
+                const double rch = rch_inc[j] + r, smj = sm_inc[j] + 1.0 - r;
+                rch_inc[j] = k < n_mm[j] ? rch : rch_inc[j];
+                sm_inc[j] = k < n_mm[j] ? smj : sm_inc[j];
+            }
+        }
+#pragma omp simd aligned(fc, beta, outflow, n_mm, rch_inc, sm_inc : 64)
+        for (size_t j = 0; j < W; j++) {
+            const double rest = outflow[j] - n_mm[j];
+            const double r = rest * hsb_pow(py_min(sm_inc[j] / fc[j], 1.0), beta[j]);
+            const double rch = rch_inc[j] + r, smj = sm_inc[j] + rest - r;
+            rch_inc[j] = outflow[j] != 0.0 ? rch : 0.0;
+            sm_inc[j] = outflow[j] != 0.0 ? smj : sm_inc[j];
+        }
+    } else if (increment) {
+        /* HBV-light's 1-mm increments (hs_hbv.c), exact: a data-dependent loop per lane
+         * around glibc's pow, lane by lane, in the scalar model's order. */
+        for (size_t j = 0; j < n_real; j++) {
+            double rch = 0.0, smj = sm[j];
+            const double in = outflow[j];
+            if (in != 0.0) {
+                const double whole = in < HS_HBV_INCREMENT_MAX_MM ? floor(in) : 0.0;
+                for (double k = 0.0; k < whole; k += 1.0) {
+                    const double x = py_min(smj / fc[j], 1.0);
+                    const double r = pow(x, beta[j]);
+                    rch += r;
+                    smj = smj + 1.0 - r;
+                }
+                const double rest = in - whole;
+                const double x = py_min(smj / fc[j], 1.0);
+                const double r = rest * pow(x, beta[j]);
+                rch += r;
+                smj = smj + rest - r;
+            }
+            rch_inc[j] = rch;
+            sm_inc[j] = smj;
+        }
+    } else if (n_need == 0.0) {
+#pragma omp simd aligned(pw : 64)
+        for (size_t j = 0; j < W; j++) pw[j] = 1.0;
+    } else if (pow_vector) {
+#pragma omp simd aligned(rel, beta, pw : 64)
+        for (size_t j = 0; j < W; j++) pw[j] = hsb_pow(rel[j], beta[j]);
+    } else {
+        for (size_t j = 0; j < n_real; j++)
+            pw[j] = (outflow[j] != 0.0 && rel[j] != 1.0) ? pow(rel[j], beta[j]) : 1.0;
+    }
+
+    /* B: rest of the soil routine (§1.3) and the response routine (§1.4). */
+#pragma omp simd aligned(lpfc, k0, k1, k2, uzl, percmax, sm, suz, slz, snow_start : 64) \
+    aligned(outflow, pw, q, rch_inc, sm_inc, el : 64)
+    for (size_t j = 0; j < W; j++) {
+        const double sm_before = sm[j];
+        const double rch_bulk = outflow[j] * pw[j];
+        const double sm_bulk = sm_before + outflow[j] - rch_bulk;
+        const double recharge = inc_flag > 0.0 ? rch_inc[j] : rch_bulk;
+        double smv = inc_flag > 0.0 ? sm_inc[j] : sm_bulk;
+        const double sm_mean = 0.5 * (sm_before + smv);
+        const double sm_et = mean_flag > 0.0 ? sm_mean : smv;
+        const double sm_ratio = sm_et / lpfc[j];
+        const double et_factor = sm_et < lpfc[j] ? sm_ratio : 1.0;
+        double aet = py_min(el[j] * et_factor, smv);
+        aet = snow_start[j] > snow_gate ? 0.0 : aet;
+        smv = smv - aet;
+        sm[j] = py_max(smv, 0.0);
+        arow[j] = aet;
+
+        double uz = suz[j] + recharge;
+        const double perc = py_min(percmax[j], uz);
+        uz = uz - perc;
+        const double lz = slz[j] + perc;
+        const double q0 = k0[j] * py_max(uz - uzl[j], 0.0);
+        const double q1 = k1[j] * uz;
+        const double q2 = k2[j] * lz;
+        suz[j] = py_max(uz - q0 - q1, 0.0);
+        slz[j] = py_max(lz - q2, 0.0);
+        q[j] = q0 + q1 + q2;
+    }
+
+    /* R: MAXBAS routing (§1.5), the scalar ring buffer with one head for all lanes. */
+    const size_t head = L->head;
+    for (size_t k = 0; k < L->nw_max; k++) {
+        double *restrict slot = L->ring[(head + k) & HSB_RING_MASK];
+        const double *restrict wk = L->w[k];
+#pragma omp simd aligned(slot, wk, q : 64)
+        for (size_t j = 0; j < W; j++) slot[j] += q[j] * wk[j];
+    }
+    double *restrict out_slot = L->ring[head];
+#pragma omp simd aligned(out_slot : 64)
+    for (size_t j = 0; j < W; j++) {
+        qrow[j] = out_slot[j];
+        out_slot[j] = 0.0;
+    }
+    L->head = (head + 1) & HSB_RING_MASK;
+}
+
+HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
+{
+    const hs_hbv_batch *b = job->b;
+    const hs_hbv_options *o = &b->opt;
+    const hsb_mode md = hsb_mode_of(o, b->pow_vector);
+    const size_t nt = job->f->n_time, n_real = job->n_real;
+    const double *prec = job->f->precip_mm, *temp = job->f->temp_c, *pet = job->f->pet_mm;
+    double *restrict qblk = b->qblk, *restrict ablk = b->ablk, *restrict iblk = b->iblk;
+    hsb_lanes lanes, *L = &lanes;
 
     /* Set up the lanes; padding lanes copy the first set (valid parameters, dropped output). */
-    size_t nw_max = 0;
+    L->nw_max = 0;
+    L->head = 0;
     for (size_t j = 0; j < W; j++) {
         const double *p = job->params + (j < n_real ? j : 0) * HS_HBV_NPAR;
-        tt[j] = p[HS_HBV_TT];
-        cfmax[j] = p[HS_HBV_CFMAX];
-        sfcf[j] = p[HS_HBV_SFCF];
-        cfr_cfmax[j] = p[HS_HBV_CFR] * p[HS_HBV_CFMAX]; /* hoisted as in hs_hbv.c */
-        cwh[j] = p[HS_HBV_CWH];
-        fc[j] = p[HS_HBV_FC];
-        lpfc[j] = p[HS_HBV_LP] * p[HS_HBV_FC];
-        beta[j] = p[HS_HBV_BETA];
-        k0[j] = p[HS_HBV_K0];
-        k1[j] = p[HS_HBV_K1];
-        k2[j] = p[HS_HBV_K2];
-        uzl[j] = p[HS_HBV_UZL];
-        percmax[j] = p[HS_HBV_PERC];
-        snow[j] = o->snow0;
-        sw[j] = 0.0;
-        sm[j] = o->sm0_from_lpfc ? p[HS_HBV_LP] * p[HS_HBV_FC] : o->sm0;
-        suz[j] = o->suz0;
-        slz[j] = o->slz0;
-        pw[j] = 1.0;
-        rch_inc[j] = 0.0;
-        sm_inc[j] = sm[j];
+        hsb_lane_params(L, j, p);
+        L->snow[j] = o->snow0;
+        L->sw[j] = 0.0;
+        L->sm[j] = o->sm0_from_lpfc ? p[HS_HBV_LP] * p[HS_HBV_FC] : o->sm0;
+        L->suz[j] = o->suz0;
+        L->slz[j] = o->slz0;
+        L->sm_inc[j] = L->sm[j];
         double wl[HSB_RING];
         const size_t nw = hs_hbv_maxbas_weights_len(p[HS_HBV_MAXBAS], o->integral,
                                                     o->buffer_len, wl, HSB_RING);
-        if (nw > nw_max) nw_max = nw;
+        if (nw > L->nw_max) L->nw_max = nw;
         for (size_t k = 0; k < HSB_RING; k++) {
-            w[k][j] = wl[k];
-            ring[k][j] = 0.0;
+            L->w[k][j] = wl[k];
+            L->ring[k][j] = 0.0;
         }
     }
 
-    size_t head = 0;
     for (size_t t0 = 0; t0 < nt; t0 += HSB_BLOCK) {
         const size_t tb = nt - t0 < HSB_BLOCK ? nt - t0 : HSB_BLOCK;
         for (size_t s = 0; s < tb; s++) {
             const double p = prec[t0 + s], tc = temp[t0 + s], e = pet[t0 + s];
-            double *restrict qrow = qblk + s * HSB_GROUP;
-            double *restrict arow = ablk + s * HSB_GROUP;
-            double *restrict irow = iblk + s * HSB_GROUP;
-
-            /* A: snow (§1.2; hs_hbv.c order) and the soil's inputs. */
-            double n_need = 0.0;
-#pragma omp simd aligned(tt, cfmax, sfcf, cfr_cfmax, cwh, fc, snow, sw, sm, snow_start : 64) \
-    aligned(outflow, rel : 64) reduction(+ : n_need)
+            /* the lanes share the forcing */
             for (size_t j = 0; j < W; j++) {
-                snow_start[j] = snow[j];
-                /* Arithmetic is done unconditionally and only the results are selected:
-                 * GCC will not if-convert a conditional FP operation (it might trap). */
-                const double p_sfcf = p * sfcf[j];
-                const double rainfall = tc > tt[j] ? p : 0.0;
-                const double snowfall = tc <= tt[j] ? p_sfcf : 0.0;
-                double sp = snow[j] + snowfall;
-                const double pot_melt = cfmax[j] * py_max(tc - tt[j], 0.0);
-                const double melt = py_min(pot_melt, sp);
-                sp = sp - melt;
-                double wc = sw[j] + melt + rainfall;
-                const double pot_refreeze = cfr_cfmax[j] * py_max(tt[j] - tc, 0.0);
-                const double refreeze = py_min(pot_refreeze, wc);
-                sp = sp + refreeze;
-                wc = wc - refreeze;
-                const double max_water = cwh[j] * sp;
-                outflow[j] = py_max(wc - max_water, 0.0);
-                sw[j] = py_min(wc, max_water);
-                snow[j] = sp;
-                rel[j] = py_min(sm[j] / fc[j], 1.0);
-                irow[j] = rainfall + snowfall;
-                /* lanes where the scalar model calls pow (I != 0 and SM/FC < 1) */
-                n_need += outflow[j] != 0.0 ? (rel[j] != 1.0 ? 1.0 : 0.0) : 0.0;
+                L->pl[j] = p;
+                L->tl[j] = tc;
+                L->el[j] = e;
             }
-
-            /* P: the recharge power, 1 where the scalar model skips pow (exact rewrite). On
-             * dry or frozen days no lane needs it (the lanes share the forcing). */
-            if (increment && pow_vector) {
-                /* HBV-light's 1-mm increments (hs_hbv.c), all lanes together: the loop runs
-                 * to the largest whole-mm count of the group, each lane's updates masked off
-                 * past its own count; then the fractional rest. The scalar model's operations
-                 * in its order, with the vector power. */
-                double max_mm = 0.0;
-#pragma omp simd aligned(outflow, n_mm, rch_inc, sm_inc, sm : 64) reduction(max : max_mm)
-                for (size_t j = 0; j < W; j++) {
-                    const double fl = floor(outflow[j]);
-                    n_mm[j] = outflow[j] < HS_HBV_INCREMENT_MAX_MM ? fl : 0.0;
-                    rch_inc[j] = 0.0;
-                    sm_inc[j] = sm[j];
-                    max_mm = n_mm[j] > max_mm ? n_mm[j] : max_mm;
-                }
-                for (double k = 0.0; k < max_mm; k += 1.0) {
-#pragma omp simd aligned(fc, beta, n_mm, rch_inc, sm_inc : 64)
-                    for (size_t j = 0; j < W; j++) {
-                        const double r = hsb_pow(py_min(sm_inc[j] / fc[j], 1.0), beta[j]);
-                        const double rch = rch_inc[j] + r, smj = sm_inc[j] + 1.0 - r;
-                        rch_inc[j] = k < n_mm[j] ? rch : rch_inc[j];
-                        sm_inc[j] = k < n_mm[j] ? smj : sm_inc[j];
-                    }
-                }
-#pragma omp simd aligned(fc, beta, outflow, n_mm, rch_inc, sm_inc : 64)
-                for (size_t j = 0; j < W; j++) {
-                    const double rest = outflow[j] - n_mm[j];
-                    const double r = rest * hsb_pow(py_min(sm_inc[j] / fc[j], 1.0), beta[j]);
-                    const double rch = rch_inc[j] + r, smj = sm_inc[j] + rest - r;
-                    rch_inc[j] = outflow[j] != 0.0 ? rch : 0.0;
-                    sm_inc[j] = outflow[j] != 0.0 ? smj : sm_inc[j];
-                }
-            } else if (increment) {
-                /* HBV-light's 1-mm increments (hs_hbv.c), exact: a data-dependent loop per
-                 * lane around glibc's pow, lane by lane, in the scalar model's order. */
-                for (size_t j = 0; j < n_real; j++) {
-                    double rch = 0.0, smj = sm[j];
-                    const double in = outflow[j];
-                    if (in != 0.0) {
-                        const double whole = in < HS_HBV_INCREMENT_MAX_MM ? floor(in) : 0.0;
-                        for (double k = 0.0; k < whole; k += 1.0) {
-                            const double x = py_min(smj / fc[j], 1.0);
-                            const double r = pow(x, beta[j]);
-                            rch += r;
-                            smj = smj + 1.0 - r;
-                        }
-                        const double rest = in - whole;
-                        const double x = py_min(smj / fc[j], 1.0);
-                        const double r = rest * pow(x, beta[j]);
-                        rch += r;
-                        smj = smj + rest - r;
-                    }
-                    rch_inc[j] = rch;
-                    sm_inc[j] = smj;
-                }
-            } else if (n_need == 0.0) {
-#pragma omp simd aligned(pw : 64)
-                for (size_t j = 0; j < W; j++) pw[j] = 1.0;
-            } else if (pow_vector) {
-#pragma omp simd aligned(rel, beta, pw : 64)
-                for (size_t j = 0; j < W; j++) pw[j] = hsb_pow(rel[j], beta[j]);
-            } else {
-                for (size_t j = 0; j < n_real; j++)
-                    pw[j] = (outflow[j] != 0.0 && rel[j] != 1.0) ? pow(rel[j], beta[j]) : 1.0;
-            }
-
-            /* B: rest of the soil routine (§1.3) and the response routine (§1.4). */
-#pragma omp simd aligned(lpfc, k0, k1, k2, uzl, percmax, sm, suz, slz, snow_start : 64) \
-    aligned(outflow, pw, q, rch_inc, sm_inc : 64)
-            for (size_t j = 0; j < W; j++) {
-                const double sm_before = sm[j];
-                const double rch_bulk = outflow[j] * pw[j];
-                const double sm_bulk = sm_before + outflow[j] - rch_bulk;
-                const double recharge = inc_flag > 0.0 ? rch_inc[j] : rch_bulk;
-                double smv = inc_flag > 0.0 ? sm_inc[j] : sm_bulk;
-                const double sm_mean = 0.5 * (sm_before + smv);
-                const double sm_et = mean_flag > 0.0 ? sm_mean : smv;
-                const double sm_ratio = sm_et / lpfc[j];
-                const double et_factor = sm_et < lpfc[j] ? sm_ratio : 1.0;
-                double aet = py_min(e * et_factor, smv);
-                aet = snow_start[j] > snow_gate ? 0.0 : aet;
-                smv = smv - aet;
-                sm[j] = py_max(smv, 0.0);
-                arow[j] = aet;
-
-                double uz = suz[j] + recharge;
-                const double perc = py_min(percmax[j], uz);
-                uz = uz - perc;
-                const double lz = slz[j] + perc;
-                const double q0 = k0[j] * py_max(uz - uzl[j], 0.0);
-                const double q1 = k1[j] * uz;
-                const double q2 = k2[j] * lz;
-                suz[j] = py_max(uz - q0 - q1, 0.0);
-                slz[j] = py_max(lz - q2, 0.0);
-                q[j] = q0 + q1 + q2;
-            }
-
-            /* R: MAXBAS routing (§1.5), the scalar ring buffer with one head for all lanes. */
-            for (size_t k = 0; k < nw_max; k++) {
-                double *restrict slot = ring[(head + k) & HSB_RING_MASK];
-                const double *restrict wk = w[k];
-#pragma omp simd aligned(slot, wk, q : 64)
-                for (size_t j = 0; j < W; j++) slot[j] += q[j] * wk[j];
-            }
-            double *restrict out_slot = ring[head];
-#pragma omp simd aligned(out_slot : 64)
-            for (size_t j = 0; j < W; j++) {
-                qrow[j] = out_slot[j];
-                out_slot[j] = 0.0;
-            }
-            head = (head + 1) & HSB_RING_MASK;
+            hsb_step(L, W, n_real, &md, qblk + s * HSB_GROUP, ablk + s * HSB_GROUP,
+                     iblk + s * HSB_GROUP);
         }
 
         /* Transpose the block into the caller's [set][time] rows (real lanes only). */
@@ -382,8 +436,8 @@ HSB_INLINE void hsb_group_run(const hsb_job *job, const size_t W)
 
     /* Final storage, summed in hs_hbv.c's order (stores, then ring slots 0..15). */
     for (size_t j = 0; j < n_real; j++) {
-        double st = snow[j] + sw[j] + sm[j] + suz[j] + slz[j];
-        for (size_t k = 0; k < HSB_RING; k++) st += ring[k][j];
+        double st = L->snow[j] + L->sw[j] + L->sm[j] + L->suz[j] + L->slz[j];
+        for (size_t k = 0; k < HSB_RING; k++) st += L->ring[k][j];
         job->storage[j] = st;
     }
 }
@@ -393,6 +447,98 @@ HSB_CLONES static void hsb_group_w4(const hsb_job *job) { hsb_group_run(job, 4);
 HSB_CLONES static void hsb_group_w8(const hsb_job *job) { hsb_group_run(job, 8); }
 HSB_CLONES_WIDE static void hsb_group_w16(const hsb_job *job) { hsb_group_run(job, 16); }
 HSB_CLONES_WIDE static void hsb_group_w32(const hsb_job *job) { hsb_group_run(job, 32); }
+
+/* ---- lanes over HRUs (the scalar model's multi-HRU run) ---------------------------------------- */
+
+/* HRUs g0 .. g0 + n_real - 1 (padding lanes copy the first and are dropped), steps t0 .. t1 - 1,
+ * from and back to the model's own states. Every HRU of the group has the same ring head
+ * (checked by the caller). Exact mode only: the scalar model's bits. */
+HSB_INLINE void hsb_hru_group_run(const hs_hbv_hru_run *job, const size_t g0,
+                                  const size_t n_real, const size_t t0, const size_t t1,
+                                  const size_t W)
+{
+    const size_t n = job->n_hru;
+    const hsb_mode md = hsb_mode_of(job->opt, false);
+    hsb_lanes lanes, *L = &lanes;
+    HSB_ALIGNED double qrow[HSB_GROUP], arow[HSB_GROUP], irow[HSB_GROUP];
+    L->nw_max = 0;
+    L->head = job->head[g0];
+    for (size_t j = 0; j < W; j++) {
+        const size_t i = g0 + (j < n_real ? j : 0);
+        double p[HS_HBV_NPAR];
+        for (size_t k = 0; k < HS_HBV_NPAR; k++) p[k] = job->par[k * n + i];
+        hsb_lane_params(L, j, p);
+        L->snow[j] = job->snow[i];
+        L->sw[j] = job->snow_water[i];
+        L->sm[j] = job->sm[i];
+        L->suz[j] = job->suz[i];
+        L->slz[j] = job->slz[i];
+        L->sm_inc[j] = L->sm[j];
+        if (job->n_weights[i] > L->nw_max) L->nw_max = job->n_weights[i];
+        for (size_t k = 0; k < HSB_RING; k++) {
+            L->w[k][j] = job->weights[i * HSB_RING + k];
+            L->ring[k][j] = job->ring[i * HSB_RING + k];
+        }
+    }
+    for (size_t t = t0; t < t1; t++) {
+        const size_t row = t * n + g0;
+        for (size_t j = 0; j < W; j++) {
+            const size_t c = row + (j < n_real ? j : 0);
+            L->pl[j] = job->precip_mm[c];
+            L->tl[j] = job->temp_c[c];
+            L->el[j] = job->pet_mm[c];
+        }
+        hsb_step(L, W, n_real, &md, qrow, arow, irow);
+        for (size_t j = 0; j < n_real; j++) job->runoff_mm[row + j] = qrow[j];
+        if (job->aet_mm)
+            for (size_t j = 0; j < n_real; j++) job->aet_mm[row + j] = arow[j];
+        if (job->input_mm)
+            for (size_t j = 0; j < n_real; j++) job->input_mm[row + j] = irow[j];
+    }
+    for (size_t j = 0; j < n_real; j++) {
+        const size_t i = g0 + j;
+        job->snow[i] = L->snow[j];
+        job->snow_water[i] = L->sw[j];
+        job->sm[i] = L->sm[j];
+        job->suz[i] = L->suz[j];
+        job->slz[i] = L->slz[j];
+        for (size_t k = 0; k < HSB_RING; k++) job->ring[i * HSB_RING + k] = L->ring[k][j];
+        job->head[i] = L->head;
+    }
+}
+
+HSB_CLONES static void hsb_hru_group_w4(const hs_hbv_hru_run *job, size_t g0, size_t n_real,
+                                        size_t t0, size_t t1)
+{
+    hsb_hru_group_run(job, g0, n_real, t0, t1, 4);
+}
+HSB_CLONES static void hsb_hru_group_w8(const hs_hbv_hru_run *job, size_t g0, size_t n_real,
+                                        size_t t0, size_t t1)
+{
+    hsb_hru_group_run(job, g0, n_real, t0, t1, 8);
+}
+HSB_CLONES_WIDE static void hsb_hru_group_w16(const hs_hbv_hru_run *job, size_t g0,
+                                              size_t n_real, size_t t0, size_t t1)
+{
+    hsb_hru_group_run(job, g0, n_real, t0, t1, 16);
+}
+
+size_t hs_hbv_hru_lanes_group(const hs_hbv_hru_run *job, size_t g0, size_t t0, size_t t1)
+{
+    const size_t end = job->first + job->count;
+    /* The group: up to 16 HRUs whose ring heads agree (they do whenever the HRUs were run over
+     * the same steps, as every model run does). */
+    size_t n_real = 1;
+    while (g0 + n_real < end && n_real < 16 && job->head[g0 + n_real] == job->head[g0]) n_real++;
+    if (n_real < 2) return 0; /* the caller runs a lone HRU with the scalar loop */
+    if (n_real > 8)
+        hsb_hru_group_w16(job, g0, n_real, t0, t1);
+    else if (n_real > 4)
+        hsb_hru_group_w8(job, g0, n_real, t0, t1);
+    else
+        hsb_hru_group_w4(job, g0, n_real, t0, t1);
+    return n_real;
+}
 
 /* ---- lifecycle ------------------------------------------------------------------------------- */
 

@@ -38,4 +38,26 @@ hs_status hs_hbv_options_parse(const hs_model_option *opts, size_t n_opts, hs_ct
  * "<what> <index>" (e.g. "HRU 3", "parameter set 7") and the value. */
 hs_status hs_hbv_param_check(hs_ctx *ctx, size_t k, const char *what, size_t index, double v);
 
+/* The HRUs of a multi-HRU HBV model (hs_hbv.c) as the lane kernel of hs_hbv_batch.c sees
+ * them: the model's own arrays, borrowed. */
+typedef struct hs_hbv_hru_run {
+    const hs_hbv_options *opt;
+    size_t n_hru;             /* stride of the time-major forcing and outputs */
+    size_t first, count;      /* the range */
+    const double *par;        /* [HS_HBV_NPAR][n_hru] */
+    double *snow, *snow_water, *sm, *suz, *slz; /* [n_hru] */
+    const double *weights;    /* [n_hru][HS_HBV_RING] */
+    const size_t *n_weights;  /* [n_hru] */
+    double *ring;             /* [n_hru][HS_HBV_RING] */
+    size_t *head;             /* [n_hru] */
+    const double *precip_mm, *temp_c, *pet_mm; /* [n_time][n_hru] */
+    double *runoff_mm, *aet_mm, *input_mm;     /* [n_time][n_hru]; aet, input nullable */
+} hs_hbv_hru_run;
+
+/* Runs steps t0 .. t1 - 1 of the group of HRUs that starts at g0 (up to 16 HRUs of the range
+ * whose ring heads agree) in SIMD lanes, with exactly the scalar model's operations per HRU (the
+ * same bits), and returns how many HRUs it ran; 0 when the group would be one HRU (the caller
+ * runs it with the scalar loop). Exact recharge power (glibc's pow) only. */
+size_t hs_hbv_hru_lanes_group(const hs_hbv_hru_run *job, size_t g0, size_t t0, size_t t1);
+
 #endif /* HS_HYDRO_HBV_IMPL_H */

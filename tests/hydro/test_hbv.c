@@ -577,6 +577,84 @@ static void test_partition(hs_ctx *ctx, const bow_forcing *bf)
     free(outs);
 }
 
+/* ---- 4b. SIMD lanes over HRUs against HRU-by-HRU runs ----------------------------------------- */
+
+/* A multi-HRU run puts its HRUs in SIMD lane groups (hs_hbv_hru_lanes_group); a one-HRU range
+ * runs the scalar loop. Every HRU must get the same bits either way, in every option variant,
+ * for ranges that make every kind of group (4 lanes with 3 real, 8 with 7, 16 full, 16 with
+ * 11) and with one HRU whose ring head differs from its neighbours' (run ahead alone first),
+ * which must leave the group logic with a lone HRU. */
+static void test_lanes(hs_ctx *ctx, const bow_forcing *bf)
+{
+    enum { NH = 38 };
+    const size_t n = bf->n, ahead = 7;
+    double *fp = malloc(3 * NH * n * sizeof *fp);
+    double *qa = malloc(3 * NH * n * sizeof *qa), *qb = malloc(3 * NH * n * sizeof *qb);
+    double *par = malloc(NH * HS_HBV_NPAR * sizeof *par);
+    if (!fp || !qa || !qb || !par) {
+        HS_CHECK(0);
+        free(fp), free(qa), free(qb), free(par);
+        return;
+    }
+    double *P = fp, *T = fp + NH * n, *E = fp + 2 * NH * n;
+    bow_forcing_spread(bf, NH, P, T, E);
+    uint64_t seed = 4242u;
+    for (size_t i = 0; i < NH; i++) random_params(&seed, par + i * HS_HBV_NPAR);
+    const hs_model_option variants[][2] = {
+        {{"HBV_VARIANT", "symfluence"}, {"HBV_VARIANT", "symfluence"}},
+        {{"HBV_VARIANT", "light"}, {"HBV_VARIANT", "light"}},
+        {{"HBV_RECHARGE", "increment"}, {"HBV_AET_SM", "after"}},
+        {{"HBV_AET_SNOW_OFF", "true"}, {"HBV_MAXBAS", "integral"}},
+    };
+    const hs_forcing_view f_all = {.n_time = n, .n_hru = NH, .precip_mm = P, .temp_c = T,
+                                   .pet_mm = E};
+    hs_forcing_view f_head = f_all, f_rest = f_all;
+    f_head.n_time = ahead;
+    f_rest.n_time = n - ahead;
+    f_rest.precip_mm += ahead * NH;
+    f_rest.temp_c += ahead * NH;
+    f_rest.pet_mm += ahead * NH;
+    for (size_t v = 0; v < sizeof variants / sizeof variants[0]; v++) {
+        hs_model *a = make_model(ctx, variants[v], 2, NH);
+        hs_model *b = make_model(ctx, variants[v], 2, NH);
+        if (!a || !b) break;
+        HS_CHECK_INT(hs_model_init(a, par, ctx), HS_OK);
+        HS_CHECK_INT(hs_model_init(b, par, ctx), HS_OK);
+        for (size_t k = 0; k < 3 * NH * n; k++) qa[k] = qb[k] = NAN;
+        hs_flux_view oa = {.runoff_mm = qa, .aet_mm = qa + NH * n, .input_mm = qa + 2 * NH * n};
+        hs_flux_view ob = {.runoff_mm = qb, .aet_mm = qb + NH * n, .input_mm = qb + 2 * NH * n};
+        hs_flux_view oa2 = {.runoff_mm = qa + ahead * NH, .aet_mm = qa + NH * n + ahead * NH,
+                            .input_mm = qa + 2 * NH * n + ahead * NH};
+        hs_flux_view ob2 = {.runoff_mm = qb + ahead * NH, .aet_mm = qb + NH * n + ahead * NH,
+                            .input_mm = qb + 2 * NH * n + ahead * NH};
+        /* HRU 3 runs `ahead` steps alone first in both models (its ring head moves on) */
+        HS_CHECK_INT(hs_model_run(a, (hs_range){3, 1}, &f_head, &oa, ctx), HS_OK);
+        HS_CHECK_INT(hs_model_run(b, (hs_range){3, 1}, &f_head, &ob, ctx), HS_OK);
+        /* a: two multi-HRU ranges; b: every HRU alone (the scalar loop) */
+        HS_CHECK_INT(hs_model_run(a, (hs_range){0, 11}, &f_rest, &oa2, ctx), HS_OK);
+        HS_CHECK_INT(hs_model_run(a, (hs_range){11, NH - 11}, &f_rest, &oa2, ctx), HS_OK);
+        for (size_t i = 0; i < NH; i++)
+            HS_CHECK_INT(hs_model_run(b, (hs_range){i, 1}, &f_rest, &ob2, ctx), HS_OK);
+        size_t differ = 0;
+        for (size_t t = ahead; t < n; t++)
+            for (size_t c = 0; c < 3; c++)
+                differ += memcmp(qa + c * NH * n + t * NH, qb + c * NH * n + t * NH,
+                                 NH * sizeof *qa) != 0;
+        HS_CHECK_INT(differ, 0);
+        for (size_t i = 0; i < NH; i++) {
+            const double sa = hs_model_storage_mm(a, i), sb = hs_model_storage_mm(b, i);
+            HS_CHECK(memcmp(&sa, &sb, sizeof sa) == 0);
+        }
+        /* the HRUs really differ from each other */
+        HS_CHECK(qa[1000 * NH + 5] != qa[1000 * NH + 6]);
+        fprintf(stderr, "lanes %s=%s: %zu HRUs x %zu steps, %zu rows differ\n", variants[v][0].key,
+                variants[v][0].value, (size_t)NH, n - ahead, differ);
+        hs_model_destroy(&a);
+        hs_model_destroy(&b);
+    }
+    free(fp), free(qa), free(qb), free(par);
+}
+
 /* ---- 5. weights, options, errors ------------------------------------------------------------- */
 
 static void test_weights(void)
@@ -754,6 +832,7 @@ int main(void)
         test_bit_identity(ctx, &bf);
         test_mass_balance(ctx, &bf);
         test_partition(ctx, &bf);
+        test_lanes(ctx, &bf);
         bow_forcing_free(&bf);
     }
     hs_ctx_destroy(&ctx);
