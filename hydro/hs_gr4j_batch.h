@@ -18,11 +18,18 @@
  * probed from libm at create. So the runoff is BIT-IDENTICAL (memcmp) to hs_model_run() of
  * "GR4J" (fresh model, hs_model_init with the same parameters) for every lane and batch size.
  *
+ * GR4J_BATCH_MATH = vector (option; default exact) trades the last bits for speed: exp() becomes
+ * the vectorised one of hs_vmath.h, and the six divisions by X1, X3 and (9/4)^4 become
+ * multiplications by reciprocals computed once per lane (each at most one rounding away).
+ * Runoff then stays within 1e-12 of each series' peak of the scalar model's (measured 1.5e-14 on
+ * L0123001 and 3.4e-15 on synthetic storms; tests/hydro/test_gr4j_batch.c).
+ *
  * Speed (bench/bench_gr4j_batch.c: 4,017 days of airGR L0123001, random sets, one core of a
  * Xeon with AVX-512, shared machine, medians): scalar model 67-73 ns per day per parameter set;
  * batched B = 1: the same (a lone lane runs the scalar step), B = 8: ~19-22, B = 16: ~15-18,
- * B = 32: ~15-17 ns, i.e. 4-4.5x the scalar model. The ~10 ns aim of issue 7 is out of reach
- * while the bits must stay the scalar model's: each lane-day needs 10 IEEE divisions and 5
+ * B = 32: ~15-17 ns, i.e. 4-4.5x the scalar model; vector mode: see docs/performance.md. The
+ * ~10 ns aim of issue 7 is out of reach in exact mode, where the bits must stay the scalar
+ * model's: each lane-day needs 10 IEEE divisions and 5
  * square roots (no division may become a multiplication by a reciprocal), and the divide unit
  * alone takes ~9-9.5 ns per lane for those on this CPU (measured with independent operations,
  * AVX2 or AVX-512); glibc's exp adds ~3 ns per lane (measured by replacing it), the UH
