@@ -675,11 +675,14 @@ static hs_status server_answer(server *v, size_t *rep_len, hs_ctx *ctx) {
     return HS_OK;
 }
 
-/* The test hook HS_TEST_CRASH_WORKER=N kills worker N (1-based; the rank under MPI) when its
- * first job arrives: see tests/drivers. */
-static bool must_crash(int worker) {
+/* The test hook HS_TEST_CRASH_WORKER=N[:J] kills worker N (1-based; the rank under MPI) when
+ * its J-th job (default: the first) arrives, so that tests can crash a run after checkpoints
+ * (tests/drivers). Returns J, or 0 for a worker that lives. */
+static long crash_at_job(int worker) {
     const char *crash = getenv("HS_TEST_CRASH_WORKER");
-    return crash && atoi(crash) == worker;
+    if (!crash || atoi(crash) != worker) return 0;
+    const char *job = strchr(crash, ':');
+    return job ? atol(job + 1) : 1;
 }
 
 struct remote {
@@ -738,8 +741,8 @@ static void process_worker_main(const hs_experiment *e, const hs_calib_setup *s,
     hs_ctx *ctx = hs_ctx_create();
     server v;
     if (!ctx || server_init(&v, e, s, ctx) != HS_OK) _exit(4);
-    const bool crash = must_crash(index + 1);
-    for (;;) {
+    const long crash = crash_at_job(index + 1);
+    for (long jobs = 1;; jobs++) {
         /* a pipe is a stream: the two leading doubles say how long the message is */
         int r = read_all(in_fd, v.msg, 2 * sizeof *v.msg);
         if (r != 1 || v.msg[0] == CMD_STOP) break;
@@ -748,7 +751,7 @@ static void process_worker_main(const hs_experiment *e, const hs_calib_setup *s,
         if (batch && (count == 0 || count > v.lanes)) _exit(7);
         const size_t body = batch ? batch_msg_len(count, v.n_cal) - 2 : v.n_cal;
         if (read_all(in_fd, v.msg + 2, body * sizeof *v.msg) != 1) break;
-        if (crash) raise(SIGKILL);
+        if (jobs == crash) raise(SIGKILL);
         size_t len = 0;
         if (server_answer(&v, &len, ctx) != HS_OK) _exit(6);
         if (write_all(out_fd, v.rep, len * sizeof *v.rep) != HS_OK) break;
@@ -1073,12 +1076,12 @@ hs_status hs_calib_mpi_worker(hs_experiment *e, const hs_calib_setup *s, hs_ctx 
     server v;
     HS_TRY(server_init(&v, e, s, ctx));
     const int cap = (int)batch_msg_len(v.lanes ? v.lanes : 1, v.n_cal);
-    const bool crash = must_crash(hs_mpi_rank());
+    const long crash = crash_at_job(hs_mpi_rank());
     hs_status st = HS_OK;
-    while (st == HS_OK) {
+    for (long jobs = 1; st == HS_OK; jobs++) {
         st = hs_mpi_recv(0, TAG_JOB, v.msg, cap, NULL, NULL, ctx);
         if (st != HS_OK || v.msg[0] == CMD_STOP) break;
-        if (crash) raise(SIGKILL);
+        if (jobs == crash) raise(SIGKILL);
         size_t len = 0;
         st = server_answer(&v, &len, ctx);
         if (st == HS_OK)
