@@ -67,6 +67,12 @@ conformance)
   calib bat2 --set NUM_PROCESSES=2 --set MODEL_BACKEND=batched; same seq bat2
   python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['execution']; assert e['model_backend']=='batched', e" \
     "$out/bat2/bow/run_1/summary.json" || { echo "FAIL: backend not batched"; exit 1; }
+  # forked workers get contiguous shares of each batch, one batched run each
+  for w in 2 3; do
+    calib pbat$w --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=$w --set MODEL_BACKEND=batched
+    same seq pbat$w
+    [ "$(backend pbat$w)" = batched ] || { echo "FAIL: processes backend $(backend pbat$w)"; exit 1; }
+  done
   # and so does the batched GR4J kernel
   calib g4seq --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=GR4J
   calib g4bat1 --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=GR4J --set MODEL_BACKEND=batched
