@@ -659,8 +659,9 @@ static hs_status server_answer(server *v, size_t *rep_len, hs_ctx *ctx) {
     }
     const size_t count = (size_t)msg[1];
     if (count == 0 || count > v->lanes)
-        return HS_FAIL(ctx, HS_ERR_INTERNAL, "a batch of %zu candidates for %zu lanes", count,
-                       v->lanes);
+        return HS_FAIL(ctx, HS_ERR_INTERNAL,
+                       "a batch of %zu candidates arrived; expected 1 to %zu (this worker's lanes)",
+                       count, v->lanes);
     for (size_t k = 0; k < count; k++) v->ids[k] = (size_t)msg[2 + k];
     HS_TRY(hs_workspace_evaluate_batch(v->ws, msg + 2 + count, v->ids, count, v->loss, v->value,
                                        v->failed, ctx));

@@ -28,8 +28,8 @@ backend() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['exe
 abat=(--set ITERATIVE_OPTIMIZATION_ALGORITHM=ASYNC_DDS --set MODEL_BACKEND=batched)
 rounds() { # name lanes workers: the run was evaluated in rounds of `lanes` candidates per worker
   # (dispatch numbers [r lanes, (r + 1) lanes), the last one shorter), each told as one block, in
-  # dispatch order, by one worker, by `workers` distinct workers in all. One candidate at a time
-  # over 2 workers interleaves them and fails this.
+  # dispatch order, by one worker, by `workers` distinct workers in all (0: any number). One
+  # candidate at a time over 2 workers interleaves them and fails this.
   python3 - "$out/$1/bow/run_1/calibration/trajectory.csv" "$2" "$3" <<'PY' || { echo "FAIL: $1 is not in rounds of $2"; exit 1; }
 import csv, sys
 rows = [(r[1], int(r[-1])) for r in list(csv.reader(open(sys.argv[1])))[1:]]
@@ -42,10 +42,10 @@ while i < len(rows):
     if d % lanes or [b[1] for b in block] != list(range(d, d + n)) or {b[0] for b in block} != {w}:
         sys.exit(f"rows {i + 2}..{i + n + 1} (worker, dispatch): {block}")
     i += n
-if len({w for w, _ in rows}) != workers:
+if workers and len({w for w, _ in rows}) != workers:
     sys.exit(f"{len({w for w, _ in rows})} workers told candidates, expected {workers}")
 PY
-  echo "ok: $1 in rounds of $2 over $3 workers"
+  echo "ok: $1 in rounds of $2"
 }
 whole() { # name [evaluations]: every candidate of the budget told exactly once (after a resume too)
   local f="$out/$1/bow/run_1/calibration/trajectory.csv"
@@ -193,7 +193,7 @@ async-resume)
   # two workers: completion order (so the trajectory) may differ between runs and tiers, but on
   # threads and processes alike each worker holds 16 / 2 = 8 candidates, told together
   calib t2 --set EXECUTION_STRATEGY=threads --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16
-  rounds t2 8 2
+  rounds t2 8 0  # a thread started late may find every round taken: its count is not checked
   calib p2 --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16
   rounds p2 8 2; whole p2
   # forked workers, batched rounds: an interruption, then --resume
