@@ -4,8 +4,8 @@
  * hs_adds) and the trajectory. Workers only evaluate: they hold a workspace each and never touch
  * the search, except in the threads tier of ASYNC_DDS, where each OpenMP worker runs the
  * coordinator's short ask/tell step itself under a lock (no thread sits idle as a coordinator).
- * Remote workers (forked processes, MPI ranks) receive [command, id, x...] and send back
- * [id, loss, value, failed, busy_s] as arrays of doubles. */
+ * Remote workers (forked processes, MPI ranks) receive candidates, one or a batch at a time, and
+ * send back their objectives as arrays of doubles (see "remote workers" below). */
 #define _POSIX_C_SOURCE 200809L
 #define _XOPEN_SOURCE 700
 #include "hs_calib.h"
@@ -205,15 +205,13 @@ typedef struct engine {
     hs_io_counts io_ckpt;
     bool stopped;
     size_t stop_after; /* test hook HS_TEST_STOP_AFTER: behave as if interrupted after N */
-    bool batched;      /* local workers evaluate whole batches with the batched kernel */
-    size_t mpi_lanes;  /* MPI + batched: lanes per rank, and the message buffers */
-    double *mpi_msg, *mpi_rep;
-    double *bl_loss, *bl_value; /* [batch] scratch of batched evaluations */
-    size_t async_lanes;         /* ASYNC_DDS + batched: candidates per worker per round */
-    double *async_x;            /* [workers lanes][n_cal] */
-    size_t *async_ids;          /* [workers lanes] */
-    struct reply *async_r;            /* [workers lanes] */
+    bool batched;      /* workers evaluate whole batches with the batched kernel */
+    double *bl_loss, *bl_value; /* [batch] scratch of batched evaluations in this process */
     bool *bl_failed;
+    size_t async_lanes;         /* ASYNC_DDS + batched: candidates per worker per round */
+    double *async_x;            /* [slots][n_cal]: the rounds in flight */
+    size_t *async_ids;          /* [slots] */
+    struct reply *async_r;      /* [slots] */
 } engine;
 
 /* A stop was requested (signal, or the test hook once enough evaluations are in). */
@@ -568,21 +566,142 @@ static hs_status maybe_checkpoint(engine *g, bool force) {
 }
 
 /* ---------------------------------------------------------------------------------------------
- * remote workers: forked processes or MPI ranks */
+ * remote workers: forked processes or MPI ranks
+ *
+ * Messages are arrays of doubles. One candidate: [CMD_EVAL, id, x[n_cal]], answered by
+ * [id, loss, value, failed, busy_s] (REPLY_LEN). With the batched backend a worker gets its
+ * candidates as one batch, [CMD_EVAL_BATCH, count, id[count], x[count][n_cal]], evaluates them in
+ * one batched run and answers [count, (id, loss, value, failed, busy_s) x count], where busy_s is
+ * the run's time shared equally. Forked workers and MPI ranks speak the same messages. */
+
+/* Lanes per worker of the batched backend (MODEL_BACKEND batched or gpu, or auto with 8 or more
+ * candidates per worker, where the kernel beats the scalar model), or 0 when candidates go one
+ * by one. Synchronous DDS splits each batch over the workers; ASYNC_DDS gives each busy worker
+ * ASYNC_DDS_BATCH_SIZE / in_flight candidates (rounded up), refilled together when they all
+ * return, on every tier. The coordinator and the workers (forked, or MPI ranks) decide with this
+ * one function, so they agree without a message. */
+static size_t batched_lanes(const hs_experiment *e, const hs_calib_setup *s) {
+    if (!(e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) return 0;
+    if (s->workers < 1) return 0;
+    /* CUDA does not survive fork(): the parent may have opened the device already */
+    if (s->tier == HS_TIER_PROCESSES && e->backend == 3) return 0;
+    const size_t total = s->async ? s->outstanding : s->batch;
+    const size_t busy = s->async ? s->in_flight : (size_t)s->workers;
+    const size_t lanes = (total + busy - 1) / busy;
+    return (e->backend >= 2 || lanes >= 8) ? lanes : 0;
+}
+
+static size_t batch_msg_len(size_t count, size_t n_cal) { return 2 + count * (1 + n_cal); }
+
+static void batch_pack(double *msg, const double *X, const size_t *ids, size_t count,
+                       size_t n_cal) {
+    msg[0] = CMD_EVAL_BATCH;
+    msg[1] = (double)count;
+    for (size_t k = 0; k < count; k++) msg[2 + k] = (double)ids[k];
+    memcpy(msg + 2 + count, X, count * n_cal * sizeof *X);
+}
+
+/* A worker's side of the messages: its workspace, and the scratch of one batched run. */
+typedef struct server {
+    hs_workspace *ws;
+    size_t n_cal, lanes; /* lanes 0: one candidate per message */
+    double *msg;         /* [batch_msg_len(max(lanes, 1))] */
+    double *rep;         /* [1 + REPLY_LEN max(lanes, 1)] */
+    double *loss, *value;
+    bool *failed;
+    size_t *ids;
+} server;
+
+static void server_free(server *v) {
+    hs_workspace_destroy(&v->ws);
+    hs_free(v->msg);
+    hs_free(v->rep);
+    hs_free(v->loss);
+    hs_free(v->value);
+    hs_free(v->failed);
+    hs_free(v->ids);
+    memset(v, 0, sizeof *v);
+}
+
+static hs_status server_init(server *v, const hs_experiment *e, const hs_calib_setup *s,
+                             hs_ctx *ctx) {
+    memset(v, 0, sizeof *v);
+    v->n_cal = e->n_cal;
+    v->lanes = batched_lanes(e, s);
+    const size_t l = v->lanes ? v->lanes : 1;
+    hs_status st = hs_workspace_create(e, s->hru_threads, &s->delay, ctx, &v->ws);
+    if (st == HS_OK && v->lanes) st = hs_workspace_enable_batch(v->ws, v->lanes, ctx);
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, v->msg, batch_msg_len(l, v->n_cal), "message");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, v->rep, 1 + REPLY_LEN * l, "message");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, v->loss, l, "batch");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, v->value, l, "batch");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, v->failed, l, "batch");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, v->ids, l, "batch");
+    if (st != HS_OK) server_free(v);
+    return st;
+}
+
+/* Evaluates the message in v->msg and writes the reply into v->rep (*rep_len doubles). A failing
+ * candidate is not an error: its reply says failed, and the coordinator gives it the worst
+ * objective. */
+static hs_status server_answer(server *v, size_t *rep_len, hs_ctx *ctx) {
+    const double *msg = v->msg;
+    const double t0 = hs_wall_time();
+    if (msg[0] != CMD_EVAL_BATCH) {
+        bool failed = false;
+        HS_TRY(hs_workspace_evaluate(v->ws, msg + 2, (uint64_t)msg[1], &v->rep[1], &v->rep[2],
+                                     &failed, ctx));
+        v->rep[0] = msg[1];
+        v->rep[3] = failed ? 1.0 : 0.0;
+        v->rep[4] = hs_wall_time() - t0;
+        *rep_len = REPLY_LEN;
+        return HS_OK;
+    }
+    const size_t count = (size_t)msg[1];
+    if (count == 0 || count > v->lanes)
+        return HS_FAIL(ctx, HS_ERR_INTERNAL,
+                       "a batch of %zu candidates arrived; expected 1 to %zu (this worker's lanes)",
+                       count, v->lanes);
+    for (size_t k = 0; k < count; k++) v->ids[k] = (size_t)msg[2 + k];
+    HS_TRY(hs_workspace_evaluate_batch(v->ws, msg + 2 + count, v->ids, count, v->loss, v->value,
+                                       v->failed, ctx));
+    const double busy = (hs_wall_time() - t0) / (double)count;
+    v->rep[0] = (double)count;
+    for (size_t k = 0; k < count; k++) {
+        double *r = v->rep + 1 + REPLY_LEN * k;
+        r[0] = (double)v->ids[k], r[1] = v->loss[k], r[2] = v->value[k];
+        r[3] = v->failed[k] ? 1.0 : 0.0, r[4] = busy;
+    }
+    *rep_len = 1 + REPLY_LEN * count;
+    return HS_OK;
+}
+
+/* The test hook HS_TEST_CRASH_WORKER=N[:J] kills worker N (1-based; the rank under MPI) when
+ * its J-th job (default: the first) arrives, so that tests can crash a run after checkpoints
+ * (tests/drivers). Returns J, or 0 for a worker that lives. */
+static long crash_at_job(int worker) {
+    const char *crash = getenv("HS_TEST_CRASH_WORKER");
+    if (!crash || atoi(crash) != worker) return 0;
+    const char *job = strchr(crash, ':');
+    return job ? atol(job + 1) : 1;
+}
 
 struct remote {
     hs_tier tier;
     int n;          /* remote workers */
     size_t n_cal;
+    size_t lanes;   /* candidates per batch message; 0: one candidate per message */
     int *index;     /* worker index reported in the trajectory */
     pid_t *pid;     /* processes */
     int *to_fd, *from_fd;
     char (*scratch)[4200];
     char scratch_root[4200];
     bool *busy;
-    size_t *job_id;
-    double *job_x;  /* [n][n_cal] */
-    double *msg;    /* [2 + n_cal] */
+    size_t *job_id; /* the (first) candidate a worker holds */
+    size_t *job_n;  /* how many candidates it holds */
+    double *job_x;  /* [n][n_cal] its candidate, one at a time */
+    double *msg;    /* [batch_msg_len(max(lanes, 1))] */
+    double *rep;    /* [1 + REPLY_LEN max(lanes, 1)]: the reply last received */
     int n_busy;
 };
 
@@ -621,33 +740,24 @@ static void process_worker_main(const hs_experiment *e, const hs_calib_setup *s,
     signal(SIGTERM, SIG_DFL);
     if (chdir(scratch) != 0) _exit(3);
     hs_ctx *ctx = hs_ctx_create();
-    hs_workspace *ws = NULL;
-    if (!ctx || hs_workspace_create(e, s->hru_threads, &s->delay, ctx, &ws) != HS_OK) _exit(4);
-    const char *crash = getenv("HS_TEST_CRASH_WORKER"); /* test hook: see tests/drivers */
-    const bool must_crash = crash && atoi(crash) == index + 1;
-    const size_t n = e->n_cal;
-    double *msg = malloc((2 + n) * sizeof *msg);
-    if (!msg) _exit(5);
-    for (;;) {
-        int r = read_all(in_fd, msg, (2 + n) * sizeof *msg);
-        if (r != 1 || msg[0] == CMD_STOP) break;
-        if (must_crash) raise(SIGKILL);
-        double reply[REPLY_LEN];
-        double loss, value;
-        bool failed;
-        const double t0 = hs_wall_time();
-        if (hs_workspace_evaluate(ws, msg + 2, (uint64_t)msg[1], &loss, &value, &failed, ctx) !=
-            HS_OK)
-            _exit(6);
-        reply[0] = msg[1];
-        reply[1] = loss;
-        reply[2] = value;
-        reply[3] = failed ? 1.0 : 0.0;
-        reply[4] = hs_wall_time() - t0;
-        if (write_all(out_fd, reply, sizeof reply) != HS_OK) break;
+    server v;
+    if (!ctx || server_init(&v, e, s, ctx) != HS_OK) _exit(4);
+    const long crash = crash_at_job(index + 1);
+    for (long jobs = 1;; jobs++) {
+        /* a pipe is a stream: the two leading doubles say how long the message is */
+        int r = read_all(in_fd, v.msg, 2 * sizeof *v.msg);
+        if (r != 1 || v.msg[0] == CMD_STOP) break;
+        const bool batch = v.msg[0] == CMD_EVAL_BATCH;
+        const size_t count = batch ? (size_t)v.msg[1] : 1;
+        if (batch && (count == 0 || count > v.lanes)) _exit(7);
+        const size_t body = batch ? batch_msg_len(count, v.n_cal) - 2 : v.n_cal;
+        if (read_all(in_fd, v.msg + 2, body * sizeof *v.msg) != 1) break;
+        if (jobs == crash) raise(SIGKILL);
+        size_t len = 0;
+        if (server_answer(&v, &len, ctx) != HS_OK) _exit(6);
+        if (write_all(out_fd, v.rep, len * sizeof *v.rep) != HS_OK) break;
     }
-    free(msg);
-    hs_workspace_destroy(&ws);
+    server_free(&v);
     hs_ctx_destroy(&ctx);
     _exit(0);
 }
@@ -700,8 +810,10 @@ static void remote_destroy(remote **rp, bool keep_scratch, hs_ctx *ctx) {
     hs_free(r->scratch);
     hs_free(r->busy);
     hs_free(r->job_id);
+    hs_free(r->job_n);
     hs_free(r->job_x);
     hs_free(r->msg);
+    hs_free(r->rep);
     hs_free(r);
     *rp = NULL;
 }
@@ -728,14 +840,17 @@ static hs_status remote_create(engine *g, remote **out) {
     HS_TRY(hs_alloc(ctx, 1, sizeof *r, "workers", (void **)&r));
     r->tier = s->tier;
     r->n_cal = g->n_cal;
+    r->lanes = g->batched ? batched_lanes(g->e, s) : 0;
     /* MPI: synchronous DDS keeps rank 0 as a worker of its own (a local workspace) */
     r->n = s->tier == HS_TIER_MPI ? s->mpi_ranks - 1 : s->workers;
-    const size_t n = (size_t)r->n;
+    const size_t n = (size_t)r->n, l = r->lanes ? r->lanes : 1;
     hs_status st = HS_ALLOC_ARRAY(ctx, r->index, n + 1, "workers");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->busy, n + 1, "workers");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->job_id, n + 1, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->job_n, n + 1, "workers");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->job_x, (n + 1) * g->n_cal, "workers");
-    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->msg, 2 + g->n_cal, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->msg, batch_msg_len(l, g->n_cal), "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->rep, 1 + REPLY_LEN * l, "workers");
     if (st != HS_OK) {
         remote_destroy(&r, true, ctx);
         return st;
@@ -805,6 +920,19 @@ static hs_status remote_create(engine *g, remote **out) {
     return st;
 }
 
+/* Sends r->msg (len doubles) to worker k, which then holds job_n[k] candidates from job_id[k]. */
+static hs_status remote_send(engine *g, remote *r, int k, size_t len) {
+    r->busy[k] = true;
+    r->n_busy++;
+    if (r->tier == HS_TIER_MPI)
+        return hs_mpi_send(r->index[k], TAG_JOB, r->msg, (int)len, g->ctx);
+    if (write_all(r->to_fd[k], r->msg, len * sizeof *r->msg) != HS_OK)
+        return HS_FAIL(g->ctx, HS_ERR_IO,
+                       "worker %d (pid %ld) is gone: cannot send it candidate %zu", k + 1,
+                       (long)r->pid[k], r->job_id[k]);
+    return HS_OK;
+}
+
 static hs_status remote_submit(engine *g, remote *r, int k, size_t id, const double *x) {
     const size_t n = r->n_cal;
     r->msg[0] = CMD_EVAL;
@@ -812,14 +940,17 @@ static hs_status remote_submit(engine *g, remote *r, int k, size_t id, const dou
     memcpy(r->msg + 2, x, n * sizeof *x);
     memcpy(r->job_x + (size_t)k * n, x, n * sizeof *x);
     r->job_id[k] = id;
-    r->busy[k] = true;
-    r->n_busy++;
-    if (r->tier == HS_TIER_MPI) return hs_mpi_send(r->index[k], TAG_JOB, r->msg, (int)(2 + n), g->ctx);
-    if (write_all(r->to_fd[k], r->msg, (2 + n) * sizeof *r->msg) != HS_OK)
-        return HS_FAIL(g->ctx, HS_ERR_IO,
-                       "worker %d (pid %ld) is gone: cannot send it candidate %zu", k + 1,
-                       (long)r->pid[k], id);
-    return HS_OK;
+    r->job_n[k] = 1;
+    return remote_send(g, r, k, 2 + n);
+}
+
+/* Sends worker k the candidates X[count][n_cal] (ids[count]) as one batch. */
+static hs_status remote_submit_batch(engine *g, remote *r, int k, const double *X,
+                                     const size_t *ids, size_t count) {
+    batch_pack(r->msg, X, ids, count, r->n_cal);
+    r->job_id[k] = ids[0];
+    r->job_n[k] = count;
+    return remote_send(g, r, k, batch_msg_len(count, r->n_cal));
 }
 
 /* Describes how a worker process ended, for the error message. */
@@ -834,28 +965,24 @@ static void describe_exit(pid_t pid, char *buf, size_t cap) {
     else snprintf(buf, cap, "ended");
 }
 
-typedef struct reply {
-    int k; /* slot in the remote */
-    size_t id;
-    double loss, value, busy_s;
-    bool failed;
-} reply;
-
-static hs_status remote_wait(engine *g, remote *r, reply *out) {
-    double buf[REPLY_LEN];
+/* Waits for the next busy worker to answer, reads its reply into r->rep and sets *k to its slot
+ * (the worker is idle again). */
+static hs_status remote_receive(engine *g, remote *r, int *k) {
+    const size_t cap = r->lanes ? 1 + REPLY_LEN * r->lanes : REPLY_LEN;
     if (r->tier == HS_TIER_MPI) {
         int src = -1;
-        HS_TRY(hs_mpi_recv(HS_MPI_ANY, TAG_RESULT, buf, REPLY_LEN, &src, NULL, g->ctx));
-        out->k = src - 1;
+        HS_TRY(hs_mpi_recv(HS_MPI_ANY, r->lanes ? TAG_BATCH_RESULT : TAG_RESULT, r->rep,
+                           (int)cap, &src, NULL, g->ctx));
+        *k = src - 1;
     } else {
         struct pollfd *fds = NULL;
         HS_TRY(HS_ALLOC_ARRAY(g->ctx, fds, (size_t)r->n, "poll"));
         int ready = -1;
         while (ready < 0) {
-            for (int k = 0; k < r->n; k++) {
-                fds[k].fd = r->busy[k] ? r->from_fd[k] : -1;
-                fds[k].events = POLLIN;
-                fds[k].revents = 0;
+            for (int j = 0; j < r->n; j++) {
+                fds[j].fd = r->busy[j] ? r->from_fd[j] : -1;
+                fds[j].events = POLLIN;
+                fds[j].revents = 0;
             }
             int rc = poll(fds, (nfds_t)r->n, -1);
             if (rc < 0 && errno == EINTR) continue; /* a stop request: finish what is in flight */
@@ -864,25 +991,52 @@ static hs_status remote_wait(engine *g, remote *r, reply *out) {
                 return HS_FAIL(g->ctx, HS_ERR_IO, "waiting for workers: poll: %s",
                                strerror(errno));
             }
-            for (int k = 0; k < r->n && ready < 0; k++)
-                if (fds[k].revents) ready = k;
+            for (int j = 0; j < r->n && ready < 0; j++)
+                if (fds[j].revents) ready = j;
         }
         hs_free(fds);
-        int rc = read_all(r->from_fd[ready], buf, sizeof buf);
+        /* a batch reply starts with its count: read it first, then the rest */
+        int rc = read_all(r->from_fd[ready], r->rep, (r->lanes ? 1 : REPLY_LEN) * sizeof *r->rep);
+        if (rc == 1 && r->lanes) {
+            const size_t count = (size_t)r->rep[0];
+            if (count != r->job_n[ready])
+                return HS_FAIL(g->ctx, HS_ERR_INTERNAL,
+                               "worker %d answered %zu candidates, expected %zu", ready + 1,
+                               count, r->job_n[ready]);
+            rc = read_all(r->from_fd[ready], r->rep + 1, REPLY_LEN * count * sizeof *r->rep);
+        }
         if (rc != 1) {
-            char how[64];
+            char how[64], more[64] = "";
             describe_exit(r->pid[ready], how, sizeof how);
             r->pid[ready] = -1;
+            if (r->job_n[ready] > 1)
+                snprintf(more, sizeof more, " (and %zu more of its batch)", r->job_n[ready] - 1);
             return HS_FAIL(g->ctx, HS_ERR_IO,
-                           "worker %d (scratch %s) %s while evaluating candidate %zu; the "
+                           "worker %d (scratch %s) %s while evaluating candidate %zu%s; the "
                            "calibration stops (the last checkpoint, if any, can be resumed)",
-                           ready + 1, r->scratch[ready], how, r->job_id[ready]);
+                           ready + 1, r->scratch[ready], how, r->job_id[ready], more);
         }
-        out->k = ready;
+        *k = ready;
     }
-    if (out->k < 0 || out->k >= r->n || !r->busy[out->k])
+    if (*k < 0 || *k >= r->n || !r->busy[*k])
         return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "a result came from worker %d, which had no job",
-                       out->k + 1);
+                       *k + 1);
+    r->busy[*k] = false;
+    r->n_busy--;
+    return HS_OK;
+}
+
+typedef struct reply {
+    int k; /* slot in the remote, or the worker index reported in the trajectory */
+    size_t id;
+    double loss, value, busy_s;
+    bool failed;
+} reply;
+
+/* One candidate's result from a worker: out->k is the worker's slot. */
+static hs_status remote_wait(engine *g, remote *r, reply *out) {
+    HS_TRY(remote_receive(g, r, &out->k));
+    const double *buf = r->rep;
     out->id = (size_t)buf[0];
     out->loss = buf[1];
     out->value = buf[2];
@@ -891,90 +1045,51 @@ static hs_status remote_wait(engine *g, remote *r, reply *out) {
     if (out->id != r->job_id[out->k])
         return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "worker %d answered candidate %zu, sent %zu",
                        out->k + 1, out->id, r->job_id[out->k]);
-    r->busy[out->k] = false;
-    r->n_busy--;
     return HS_OK;
 }
 
-/* Lanes per worker of the batched backend (MODEL_BACKEND batched or gpu, or auto with 8 or more
- * candidates per worker, where the kernel beats the scalar model), or 0 when candidates go one
- * by one (forked processes; ASYNC_DDS over MPI). Synchronous DDS splits each batch over the
- * workers; ASYNC_DDS in one process gives each busy worker ASYNC_DDS_BATCH_SIZE / in_flight
- * candidates, refilled together when they all return. Rank 0 and the MPI worker ranks decide
- * with this one function, so they agree without a message. */
-static size_t batched_lanes(const hs_experiment *e, const hs_calib_setup *s) {
-    if (!(e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) return 0;
-    if (s->tier == HS_TIER_PROCESSES || s->workers < 1) return 0;
-    if (s->async && s->tier != HS_TIER_SEQUENTIAL && s->tier != HS_TIER_THREADS) return 0;
-    const size_t total = s->async ? s->outstanding : s->batch;
-    const size_t busy = s->async ? s->in_flight : (size_t)s->workers;
-    const size_t lanes = (total + busy - 1) / busy;
-    return (e->backend >= 2 || lanes >= 8) ? lanes : 0;
+/* Reads the batch reply of worker k (in r->rep) into R[0 .. job_n[k]): the results of the
+ * candidates ids[0 .. job_n[k]) it was sent, in that order; R[c].k is the worker's index. */
+static hs_status remote_batch_reply(engine *g, remote *r, int k, const size_t *ids, reply *R) {
+    const size_t count = (size_t)r->rep[0];
+    const int worker = r->index[k];
+    if (count != r->job_n[k])
+        return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "worker %d answered %zu candidates, expected %zu",
+                       worker, count, r->job_n[k]);
+    for (size_t c = 0; c < count; c++) {
+        const double *q = r->rep + 1 + REPLY_LEN * c;
+        if ((size_t)q[0] != ids[c])
+            return HS_FAIL(g->ctx, HS_ERR_INTERNAL,
+                           "worker %d answered candidate %zu out of turn (expected %zu)", worker,
+                           (size_t)q[0], ids[c]);
+        R[c].k = worker;
+        R[c].id = ids[c];
+        R[c].loss = q[1];
+        R[c].value = q[2];
+        R[c].failed = q[3] != 0.0;
+        R[c].busy_s = q[4];
+        g->busy[worker] += q[4];
+    }
+    return HS_OK;
 }
 
 hs_status hs_calib_mpi_worker(hs_experiment *e, const hs_calib_setup *s, hs_ctx *ctx) {
-    hs_workspace *ws = NULL;
-    HS_TRY(hs_workspace_create(e, s->hru_threads, &s->delay, ctx, &ws));
-    const size_t n = e->n_cal;
-    const size_t lanes = batched_lanes(e, s);
-    double *msg = NULL, *rep = NULL, *bl = NULL, *bv = NULL;
-    bool *bf = NULL;
-    size_t *bid = NULL;
-    const size_t cap = 2 + (lanes ? lanes * (1 + n) : n);
-    hs_status st = HS_ALLOC_ARRAY(ctx, msg, cap, "message");
-    if (st == HS_OK && lanes) {
-        /* a batch of candidates per message, evaluated with the batched kernel */
-        st = hs_workspace_enable_batch(ws, lanes, ctx);
-        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, rep, 1 + 5 * lanes, "message");
-        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bl, lanes, "batch");
-        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bv, lanes, "batch");
-        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bf, lanes, "batch");
-        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, bid, lanes, "batch");
+    server v;
+    HS_TRY(server_init(&v, e, s, ctx));
+    const int cap = (int)batch_msg_len(v.lanes ? v.lanes : 1, v.n_cal);
+    const long crash = crash_at_job(hs_mpi_rank());
+    hs_status st = HS_OK;
+    for (long jobs = 1; st == HS_OK; jobs++) {
+        st = hs_mpi_recv(0, TAG_JOB, v.msg, cap, NULL, NULL, ctx);
+        if (st != HS_OK || v.msg[0] == CMD_STOP) break;
+        if (jobs == crash) raise(SIGKILL);
+        size_t len = 0;
+        st = server_answer(&v, &len, ctx);
+        if (st == HS_OK)
+            st = hs_mpi_send(0, v.msg[0] == CMD_EVAL_BATCH ? TAG_BATCH_RESULT : TAG_RESULT, v.rep,
+                             (int)len, ctx);
     }
-    const char *crash = getenv("HS_TEST_CRASH_WORKER");
-    const bool must_crash = crash && atoi(crash) == hs_mpi_rank();
-    while (st == HS_OK) {
-        st = hs_mpi_recv(0, TAG_JOB, msg, (int)cap, NULL, NULL, ctx);
-        if (st != HS_OK || msg[0] == CMD_STOP) break;
-        if (must_crash) raise(SIGKILL);
-        if (msg[0] == CMD_EVAL_BATCH) {
-            const size_t count = (size_t)msg[1];
-            if (!lanes || count > lanes) {
-                st = HS_FAIL(ctx, HS_ERR_INTERNAL, "a batch of %zu candidates for %zu lanes",
-                             count, lanes);
-                break;
-            }
-            for (size_t k = 0; k < count; k++) bid[k] = (size_t)msg[2 + k];
-            const double t0 = hs_wall_time();
-            st = hs_workspace_evaluate_batch(ws, msg + 2 + count, bid, count, bl, bv, bf, ctx);
-            const double busy = (hs_wall_time() - t0) / (double)count;
-            rep[0] = (double)count;
-            for (size_t k = 0; k < count; k++) {
-                double *r = rep + 1 + 5 * k;
-                r[0] = (double)bid[k], r[1] = bl[k], r[2] = bv[k], r[3] = bf[k] ? 1.0 : 0.0;
-                r[4] = busy;
-            }
-            if (st == HS_OK) st = hs_mpi_send(0, TAG_BATCH_RESULT, rep, (int)(1 + 5 * count), ctx);
-            continue;
-        }
-        double reply_buf[REPLY_LEN], loss, value;
-        bool failed;
-        const double t0 = hs_wall_time();
-        st = hs_workspace_evaluate(ws, msg + 2, (uint64_t)msg[1], &loss, &value, &failed, ctx);
-        reply_buf[0] = msg[1];
-        reply_buf[1] = loss;
-        reply_buf[2] = value;
-        reply_buf[3] = failed ? 1.0 : 0.0;
-        reply_buf[4] = hs_wall_time() - t0;
-        if (st == HS_OK) st = hs_mpi_send(0, TAG_RESULT, reply_buf, REPLY_LEN, ctx);
-    }
-    hs_free(msg);
-    hs_free(rep);
-    hs_free(bl);
-    hs_free(bv);
-    hs_free(bf);
-    hs_free(bid);
-    hs_workspace_destroy(&ws);
+    server_free(&v);
     return st;
 }
 
@@ -1060,40 +1175,27 @@ static hs_status lanes_chunk(void *user, size_t c, int thread, hs_ctx *ctx) {
     return batch_lanes(j->g, thread, j->X, j->ids, a, b - a, j->R);
 }
 
-/* MPI with the batched backend: rank r (0 included) evaluates the contiguous share
- * [r nb / parts, (r + 1) nb / parts) of the batch in one batched run. */
-static hs_status mpi_batch(engine *g, const double *X, const size_t *ids, size_t nb, reply *R) {
+/* The batched backend over remote workers: the contiguous share [p nb / parts, (p + 1) nb / parts)
+ * of the batch goes to one worker as one batched run, the split lanes_chunk makes over threads;
+ * under MPI rank 0 evaluates share 0 itself. */
+static hs_status remote_batch(engine *g, const double *X, const size_t *ids, size_t nb,
+                              reply *R) {
+    remote *r = g->rem;
     const size_t n = g->n_cal;
-    const int ranks = g->s->mpi_ranks;
-    const size_t parts = nb < (size_t)ranks ? nb : (size_t)ranks;
-    for (size_t p = 1; p < parts; p++) {
-        const size_t a = p * nb / parts, b = (p + 1) * nb / parts, c = b - a;
-        g->mpi_msg[0] = CMD_EVAL_BATCH;
-        g->mpi_msg[1] = (double)c;
-        for (size_t k = 0; k < c; k++) g->mpi_msg[2 + k] = (double)ids[a + k];
-        memcpy(g->mpi_msg + 2 + c, X + a * n, c * n * sizeof *X);
-        HS_TRY(hs_mpi_send((int)p, TAG_JOB, g->mpi_msg, (int)(2 + c * (1 + n)), g->ctx));
+    const size_t own = g->s->tier == HS_TIER_MPI ? 1 : 0; /* shares kept by this process */
+    const size_t workers = (size_t)r->n + own;
+    const size_t parts = nb < workers ? nb : workers;
+    /* share p goes to remote worker p - own */
+    for (size_t p = own; p < parts; p++) {
+        const size_t a = p * nb / parts, b = (p + 1) * nb / parts;
+        HS_TRY(remote_submit_batch(g, r, (int)(p - own), X + a * n, ids + a, b - a));
     }
-    HS_TRY(batch_lanes(g, 0, X, ids, 0, parts ? nb / parts : nb, R));
-    for (size_t p = 1; p < parts; p++) {
-        int src = -1;
-        HS_TRY(hs_mpi_recv(HS_MPI_ANY, TAG_BATCH_RESULT, g->mpi_rep,
-                           (int)(1 + 5 * g->mpi_lanes), &src, NULL, g->ctx));
-        const size_t a = (size_t)src * nb / parts, count = (size_t)g->mpi_rep[0];
-        for (size_t k = 0; k < count; k++) {
-            const double *r = g->mpi_rep + 1 + 5 * k;
-            const size_t c = a + k;
-            if (c >= nb || (size_t)r[0] != ids[c])
-                return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "rank %d answered candidate %zu out of "
-                               "turn", src, (size_t)r[0]);
-            R[c].k = src;
-            R[c].id = ids[c];
-            R[c].loss = r[1];
-            R[c].value = r[2];
-            R[c].failed = r[3] != 0.0;
-            R[c].busy_s = r[4];
-            g->busy[src] += r[4];
-        }
+    if (own && parts > 0) HS_TRY(batch_lanes(g, 0, X, ids, 0, nb / parts, R));
+    while (r->n_busy > 0) {
+        int k = -1;
+        HS_TRY(remote_receive(g, r, &k));
+        const size_t a = ((size_t)k + own) * nb / parts;
+        HS_TRY(remote_batch_reply(g, r, k, ids + a, R + a));
     }
     return HS_OK;
 }
@@ -1101,7 +1203,7 @@ static hs_status mpi_batch(engine *g, const double *X, const size_t *ids, size_t
 static hs_status evaluate_batch(engine *g, const double *X, const size_t *ids, size_t nb,
                                 reply *R) {
     const size_t n = g->n_cal;
-    if (g->batched && g->s->tier == HS_TIER_MPI) return mpi_batch(g, X, ids, nb, R);
+    if (g->batched && g->rem) return remote_batch(g, X, ids, nb, R);
     if (g->batched) {
         if (g->s->tier == HS_TIER_SEQUENTIAL) return batch_lanes(g, 0, X, ids, 0, nb, R);
         const int parts = (int)(nb < (size_t)g->s->workers ? nb : (size_t)g->s->workers);
@@ -1215,26 +1317,20 @@ static hs_status async_told(engine *g, const double *x, const reply *r) {
     return maybe_checkpoint(g, false);
 }
 
-typedef struct team_state {
-    engine *g;
-    hs_exec_lock *lock;
-    hs_status st;
-    double *x; /* [workers][n_cal] */
-} team_state;
+/* ASYNC_DDS with the batched backend, on every tier: a worker holds a round of up to `lanes`
+ * candidates, asked together, evaluated in one batched run and told back together in dispatch
+ * order, then it gets the next round. Worker `slot`'s round sits in [slot lanes, (slot + 1)
+ * lanes) of the round buffers and of the in-flight record that checkpoints save. The callers
+ * (a team of threads, or the coordinator of remote workers) serialise these two steps. */
 
-/* ASYNC_DDS with the batched backend: worker `slot` asks for up to `lanes` candidates, evaluates
- * them in one batched run and tells them back in dispatch order; its candidates sit in slots
- * [slot lanes, (slot + 1) lanes) for checkpoints. `lock` is NULL without a team. Returns false
- * when there was nothing left to ask (or the search stopped). */
-static bool async_batch_round(engine *g, int slot, hs_exec_lock *lock, hs_status *shared) {
+/* Asks worker `slot`'s next round; returns its size (0: nothing left, a stop, or a failure,
+ * which goes to *shared). */
+static size_t async_round_ask(engine *g, int slot, hs_status *shared) {
     const size_t n = g->n_cal, L = g->async_lanes, first = (size_t)slot * L;
     double *X = g->async_x + first * n;
     size_t *ids = g->async_ids + first;
-    reply *R = g->async_r + first;
     size_t cnt = 0;
     hs_status st = HS_OK;
-    if (lock) hs_exec_lock_acquire(lock);
-    double t0 = hs_wall_time();
     while (*shared == HS_OK && !stop_wanted(g) && cnt < L &&
            next_candidate(g, X + cnt * n, &ids[cnt], &st)) {
         g->slot_id[first + cnt] = ids[cnt];
@@ -1242,29 +1338,90 @@ static bool async_batch_round(engine *g, int slot, hs_exec_lock *lock, hs_status
         cnt++;
     }
     if (*shared == HS_OK && st != HS_OK) *shared = st;
+    if (*shared != HS_OK) {
+        for (size_t c = 0; c < cnt; c++) g->slot_id[first + c] = 0;
+        return 0;
+    }
+    return cnt;
+}
+
+/* Tells worker `slot`'s evaluated round of `cnt` (results in its part of async_r) in dispatch
+ * order; after a failure it only clears the in-flight record. */
+static void async_round_tell(engine *g, int slot, size_t cnt, int worker, hs_status *shared) {
+    const size_t n = g->n_cal, first = (size_t)slot * g->async_lanes;
+    for (size_t c = 0; c < cnt; c++) {
+        /* cleared one by one: a checkpoint taken while telling keeps the rest in flight */
+        g->slot_id[first + c] = 0;
+        if (*shared != HS_OK) continue;
+        g->async_r[first + c].k = worker;
+        hs_status st = async_told(g, g->async_x + (first + c) * n, &g->async_r[first + c]);
+        if (st != HS_OK) *shared = st;
+    }
+}
+
+/* One round of worker `slot` in this process; `lock` is NULL without a team. Returns false when
+ * there was nothing left to ask (or the search stopped). */
+static bool async_batch_round(engine *g, int slot, hs_exec_lock *lock, hs_status *shared) {
+    if (lock) hs_exec_lock_acquire(lock);
+    double t0 = hs_wall_time();
+    const size_t cnt = async_round_ask(g, slot, shared);
     g->serial_s += hs_wall_time() - t0;
     if (lock) hs_exec_lock_release(lock);
     if (cnt == 0) return false;
     /* batch_lanes indexes the shared scratch from `first`, so workers never overlap */
-    st = batch_lanes(g, slot, g->async_x, g->async_ids, first, cnt, g->async_r);
+    const size_t first = (size_t)slot * g->async_lanes;
+    hs_status st = batch_lanes(g, slot, g->async_x, g->async_ids, first, cnt, g->async_r);
     if (lock) hs_exec_lock_acquire(lock);
     t0 = hs_wall_time();
     if (st != HS_OK && *shared == HS_OK) {
         hs_ctx_copy_error(g->ctx, g->wctx[slot]);
         *shared = st;
     }
-    for (size_t c = 0; c < cnt; c++) {
-        g->slot_id[first + c] = 0;
-        if (st == HS_OK && *shared == HS_OK) {
-            R[c].k = slot;
-            hs_status s2 = async_told(g, X + c * n, &R[c]);
-            if (s2 != HS_OK) *shared = s2;
-        }
-    }
+    async_round_tell(g, slot, cnt, slot, shared);
     g->serial_s += hs_wall_time() - t0;
     if (lock) hs_exec_lock_release(lock);
     return *shared == HS_OK;
 }
+
+/* Sends remote worker k its next round, if there is one. */
+static hs_status async_remote_round(engine *g, remote *r, int k) {
+    hs_status st = HS_OK;
+    const size_t cnt = async_round_ask(g, k, &st);
+    if (cnt == 0) return st;
+    const size_t first = (size_t)k * g->async_lanes;
+    return remote_submit_batch(g, r, k, g->async_x + first * g->n_cal, g->async_ids + first, cnt);
+}
+
+/* Remote workers (forked processes, MPI ranks) with the batched backend: `in_flight` of them
+ * hold a round each; the one that answers has its round told and gets the next one at once. */
+static hs_status async_remote_rounds(engine *g) {
+    remote *r = g->rem;
+    hs_status st = HS_OK;
+    double t0 = hs_wall_time();
+    for (int k = 0; st == HS_OK && k < r->n && (size_t)k < g->s->in_flight; k++)
+        st = async_remote_round(g, r, k);
+    g->serial_s += hs_wall_time() - t0;
+    while (st == HS_OK && r->n_busy > 0) {
+        int k = -1;
+        st = remote_receive(g, r, &k);
+        if (st != HS_OK) break;
+        t0 = hs_wall_time();
+        const size_t first = (size_t)k * g->async_lanes, cnt = r->job_n[k];
+        st = remote_batch_reply(g, r, k, g->async_ids + first, g->async_r + first);
+        async_round_tell(g, k, cnt, r->index[k], &st);
+        if (st == HS_OK) st = async_remote_round(g, r, k);
+        g->serial_s += hs_wall_time() - t0;
+    }
+    if (st == HS_OK && stop_wanted(g)) g->stopped = true;
+    return st;
+}
+
+typedef struct team_state {
+    engine *g;
+    hs_exec_lock *lock;
+    hs_status st;
+    double *x; /* [workers][n_cal] */
+} team_state;
 
 static void team_worker(void *user, int thread, int n_threads) {
     (void)n_threads;
@@ -1332,6 +1489,7 @@ static hs_status run_async(engine *g) {
         if (st == HS_OK && stop_wanted(g)) g->stopped = true;
         return st;
     }
+    if (g->batched && g->rem) return async_remote_rounds(g);
     double *x = NULL;
     HS_TRY(HS_ALLOC_ARRAY(g->ctx, x, n, "candidate"));
     if (g->s->tier == HS_TIER_SEQUENTIAL) {
@@ -1388,7 +1546,6 @@ static hs_status run_async(engine *g) {
     hs_free(x);
     return st;
 }
-
 /* ---------------------------------------------------------------------------------------------
  * the run */
 
@@ -1422,8 +1579,6 @@ static void engine_free(engine *g) {
     hs_free(g->async_r);
     hs_free(g->bl_value);
     hs_free(g->bl_failed);
-    hs_free(g->mpi_msg);
-    hs_free(g->mpi_rep);
 }
 
 hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib_options *o,
@@ -1476,23 +1631,18 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
      * performance.md); its exact mode gives the same bits, so the choice changes no result */
     if (st == HS_OK && (e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) {
         const size_t lanes = batched_lanes(e, s);
-        if (lanes == 0 && e->backend >= 2 && (s->async || s->tier == HS_TIER_PROCESSES)) {
+        if (lanes == 0 && e->backend == 3) {
             hs_log(ctx, HS_LOG_WARN,
-                   "MODEL_BACKEND batched/gpu: %s evaluates one candidate at a time; the scalar "
-                   "model is used", s->tier == HS_TIER_PROCESSES ? "processes" : "ASYNC_DDS over MPI");
+                   "MODEL_BACKEND gpu: forked workers cannot use the GPU (CUDA does not survive "
+                   "fork); the scalar model is used (use threads or mpi)");
         } else if (lanes > 0) {
             g.batched = true;
-            if (s->tier == HS_TIER_MPI) {
-                g.mpi_lanes = lanes;
-                st = HS_ALLOC_ARRAY(ctx, g.mpi_msg, 2 + lanes * (1 + n), "message");
-                if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.mpi_rep, 1 + 5 * lanes, "message");
-            }
             for (int k = 0; st == HS_OK && k < g.n_local; k++)
                 st = hs_workspace_enable_batch(g.ws[k], lanes, g.wctx[k]);
             size_t nbl = s->batch;
             if (s->async) {
                 g.async_lanes = lanes;
-                nbl = (size_t)g.n_local * lanes;
+                nbl = g.n_slots;
                 if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.async_x, nbl * n, "batch");
                 if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.async_ids, nbl, "batch");
                 if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, g.async_r, nbl, "batch");

@@ -14,7 +14,10 @@
  * workers, then tells them in candidate order: the trajectory depends on the seed and the batch
  * size only, bit for bit, whatever the tier and the number of workers. Asynchronous DDS
  * (hs_adds.h) hands a new candidate to each worker as soon as it returns; rows of the trajectory
- * are in completion order with each candidate's dispatch number, so a run can be replayed.
+ * are in completion order with each candidate's dispatch number, so a run can be replayed. With
+ * the batched backend (MODEL_BACKEND) a worker on any tier takes a whole share of a DDS batch, or
+ * a round of ASYNC_DDS candidates, and evaluates it in one batched run; forked workers and MPI
+ * ranks receive it as one message.
  *
  * Checkpoints (calibration/checkpoint.txt, written atomically every CHECKPOINT_INTERVAL
  * evaluations and on SIGINT/SIGTERM) hold the search state and the trajectory so far;

@@ -22,6 +22,38 @@ same() { # reference, other
   fi
   echo "ok: $2 == $1"
 }
+backend() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['execution']['model_backend'])" \
+              "$out/$1/bow/run_1/summary.json"; }
+# ASYNC_DDS with the batched backend
+abat=(--set ITERATIVE_OPTIMIZATION_ALGORITHM=ASYNC_DDS --set MODEL_BACKEND=batched)
+rounds() { # name lanes workers: the run was evaluated in rounds of `lanes` candidates per worker
+  # (dispatch numbers [r lanes, (r + 1) lanes), the last one shorter), each told as one block, in
+  # dispatch order, by one worker, by `workers` distinct workers in all (0: any number). One
+  # candidate at a time over 2 workers interleaves them and fails this.
+  python3 - "$out/$1/bow/run_1/calibration/trajectory.csv" "$2" "$3" <<'PY' || { echo "FAIL: $1 is not in rounds of $2"; exit 1; }
+import csv, sys
+rows = [(r[1], int(r[-1])) for r in list(csv.reader(open(sys.argv[1])))[1:]]
+lanes, workers = int(sys.argv[2]), int(sys.argv[3])
+i = 0
+while i < len(rows):
+    w, d = rows[i]
+    n = min(lanes, len(rows) - d)
+    block = rows[i:i + n]
+    if d % lanes or [b[1] for b in block] != list(range(d, d + n)) or {b[0] for b in block} != {w}:
+        sys.exit(f"rows {i + 2}..{i + n + 1} (worker, dispatch): {block}")
+    i += n
+if workers and len({w for w, _ in rows}) != workers:
+    sys.exit(f"{len({w for w, _ in rows})} workers told candidates, expected {workers}")
+PY
+  echo "ok: $1 in rounds of $2"
+}
+whole() { # name [evaluations]: every candidate of the budget told exactly once (after a resume too)
+  local f="$out/$1/bow/run_1/calibration/trajectory.csv"
+  local rows=$(($(wc -l < "$f") - 1))
+  [ "$rows" -eq "${2:-241}" ] || { echo "FAIL: $rows rows in $1"; exit 1; }
+  local dups=$(awk -F, 'NR > 1 { print $NF }' "$f" | sort -n | uniq -d | wc -l)
+  [ "$dups" -eq 0 ] || { echo "FAIL: $dups candidates told twice in $1"; exit 1; }
+}
 strategy() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['execution']['strategy'])" \
                "$out/$1/bow/run_1/summary.json"; }
 
@@ -35,6 +67,12 @@ conformance)
   calib bat2 --set NUM_PROCESSES=2 --set MODEL_BACKEND=batched; same seq bat2
   python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['execution']; assert e['model_backend']=='batched', e" \
     "$out/bat2/bow/run_1/summary.json" || { echo "FAIL: backend not batched"; exit 1; }
+  # forked workers get contiguous shares of each batch, one batched run each
+  for w in 2 3; do
+    calib pbat$w --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=$w --set MODEL_BACKEND=batched
+    same seq pbat$w
+    [ "$(backend pbat$w)" = batched ] || { echo "FAIL: processes backend $(backend pbat$w)"; exit 1; }
+  done
   # and so does the batched GR4J kernel
   calib g4seq --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=GR4J
   calib g4bat1 --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=GR4J --set MODEL_BACKEND=batched
@@ -68,6 +106,38 @@ mpi)
     echo "FAIL: mpirun -n $n batched"; cat "$out/mpib$n.log"; exit 1
   fi
   same seq "mpib$n"
+  # ASYNC_DDS with batched rounds: rank 0 coordinates, n - 1 worker ranks hold 8 / (n - 1)
+  # candidates each. With one worker rank (n = 2) there is one completion order: the trajectory
+  # is the sequential one, interrupted and resumed or not.
+  mpicalib() { # name, extra args...
+    local name=$1; shift
+    "$mpiexec" -n "$n" "$exe" calibrate "$cfg" "${common[@]}" --output "$out/$name" "$@" > "$out/$name.log" 2>&1
+  }
+  aextra=("${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=8 --set CHECKPOINT_INTERVAL=25)
+  calib aseq --set EXECUTION_STRATEGY=sequential "${aextra[@]}"
+  mpicalib mpia$n "${aextra[@]}" || { echo "FAIL: mpirun -n $n async batched"; cat "$out/mpia$n.log"; exit 1; }
+  [ "$(backend mpia$n)" = batched ] || { echo "FAIL: mpi async backend $(backend mpia$n)"; exit 1; }
+  whole mpia$n
+  if [ "$n" -eq 2 ]; then same aseq mpia2; else rounds mpia$n $(((8 + n - 2) / (n - 1))) $((n - 1)); fi
+  HS_TEST_STOP_AFTER=120 mpicalib mpiar$n "${aextra[@]}"
+  [ $? -ne 0 ] && grep -q "interrupted after [0-9]* of 241 evaluations; checkpoint written" "$out/mpiar$n.log" ||
+    { echo "FAIL: mpi async interruption"; cat "$out/mpiar$n.log"; exit 1; }
+  mpicalib mpiar$n --resume "${aextra[@]}" || { echo "FAIL: mpi async resume"; cat "$out/mpiar$n.log"; exit 1; }
+  whole mpiar$n
+  [ "$n" -ne 2 ] || same mpia2 mpiar2
+  echo "ok: mpi async batched resume"
+  if [ "$n" -gt 2 ]; then
+    # a rank killed in its 6th round ends the job; the last checkpoint holds candidates in flight
+    HS_TEST_CRASH_WORKER=2:6 timeout 60 "$mpiexec" -n "$n" "$exe" calibrate "$cfg" "${common[@]}" \
+        --output "$out/mpiac$n" "${aextra[@]}" > "$out/mpiac$n.log" 2>&1
+    rc=$?
+    [ $rc -ne 0 ] && [ $rc -ne 124 ] || { echo "FAIL: rank crash exit $rc (124 = hung)"; cat "$out/mpiac$n.log"; exit 1; }
+    grep -q "^inflight " "$out/mpiac$n/bow/run_1/calibration/checkpoint.txt" ||
+      { echo "FAIL: no candidate in flight in the checkpoint"; exit 1; }
+    mpicalib mpiac$n --resume "${aextra[@]}" || { echo "FAIL: resume after a rank crash"; cat "$out/mpiac$n.log"; exit 1; }
+    whole mpiac$n
+    echo "ok: mpi async batched resume after a rank crash, with candidates in flight"
+  fi
   ;;
 resume)
   # an interruption after 100 evaluations (test hook) then --resume ends where an uninterrupted
@@ -114,6 +184,38 @@ async-resume)
       --set MODEL_BACKEND=batched --set ASYNC_DDS_BATCH_SIZE=8
   done
   same s1 s2
+  # one worker on any tier has one completion order: the same rounds of 8, the same trajectory
+  calib t1 --set EXECUTION_STRATEGY=threads --set NUM_PROCESSES=1 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=8
+  same s1 t1
+  calib p1 --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=1 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=8
+  same s1 p1
+  [ "$(backend p1)" = batched ] || { echo "FAIL: processes async backend $(backend p1)"; exit 1; }
+  # two workers: completion order (so the trajectory) may differ between runs and tiers, but on
+  # threads and processes alike each worker holds 16 / 2 = 8 candidates, told together
+  calib t2 --set EXECUTION_STRATEGY=threads --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16
+  rounds t2 8 0  # a thread started late may find every round taken: its count is not checked
+  calib p2 --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16
+  rounds p2 8 2; whole p2
+  # forked workers, batched rounds: an interruption, then --resume
+  pextra=(--set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16
+          --set CHECKPOINT_INTERVAL=25)
+  HS_TEST_STOP_AFTER=120 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/pr" "${pextra[@]}" > "$out/pr.log" 2>&1
+  [ $? -eq 1 ] && grep -q "interrupted after [0-9]* of 241 evaluations; checkpoint written" "$out/pr.log" ||
+    { echo "FAIL: processes async interruption"; cat "$out/pr.log"; exit 1; }
+  calib pr --resume "${pextra[@]}"
+  whole pr
+  echo "ok: processes async batched resume"
+  # a worker killed in its 6th round: the last checkpoint holds candidates in flight (the other
+  # worker's round at least), and --resume evaluates them again
+  HS_TEST_CRASH_WORKER=2:6 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/pc" "${pextra[@]}" > "$out/pc.log" 2>&1
+  rc=$?
+  [ $rc -eq 1 ] && grep -q "worker 2 (scratch .*worker_02) was killed by signal 9 while evaluating candidate [0-9]* (and 7 more of its batch)" "$out/pc.log" ||
+    { echo "FAIL: crash of a batched worker (exit $rc)"; cat "$out/pc.log"; exit 1; }
+  grep -q "^inflight " "$out/pc/bow/run_1/calibration/checkpoint.txt" ||
+    { echo "FAIL: no candidate in flight in the checkpoint"; exit 1; }
+  calib pc --resume "${pextra[@]}"
+  whole pc
+  echo "ok: processes async batched resume after a worker crash, with candidates in flight"
   ;;
 signal)
   # a real SIGINT (as ^C sends) and SIGTERM: checkpoint, clean exit with a message; the resumed
@@ -135,6 +237,23 @@ signal)
       { echo "FAIL: resume after SIG$sig"; cat "$out/$sig.2.log"; exit 1; }
     same full "$sig"
   done
+  # forked workers holding batched async rounds: SIGINT lets the rounds in flight finish, then
+  # checkpoints; the resumed run tells every candidate once
+  pa=("${slow[@]}" --set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16)
+  "$exe" calibrate "$cfg" "${common[@]}" "${pa[@]}" --output "$out/pa" > "$out/pa.log" 2>&1 &
+  pid=$!
+  sleep 0.4
+  kill -s INT "$pid"
+  wait "$pid"
+  rc=$?
+  if [ $rc -eq 0 ]; then echo "note: the processes run ended before SIGINT arrived; nothing to test"; exit 0; fi
+  [ $rc -eq 1 ] && grep -q "interrupted after [0-9]* of 801 evaluations; checkpoint written" "$out/pa.log" ||
+    { echo "FAIL: processes async SIGINT exit $rc"; cat "$out/pa.log"; exit 1; }
+  "$exe" calibrate "$cfg" "${common[@]}" "${pa[@]}" --output "$out/pa" --resume > "$out/pa.2.log" 2>&1 ||
+    { echo "FAIL: resume after SIGINT (processes async)"; cat "$out/pa.2.log"; exit 1; }
+  whole pa 801
+  [ ! -e "$out/pa/bow/run_1/scratch" ] || { echo "FAIL: scratch left behind"; exit 1; }
+  echo "ok: processes async batched SIGINT and resume"
   ;;
 mpi-crash)
   # a rank that dies ends the whole job promptly with an error (no hang)
