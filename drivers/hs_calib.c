@@ -60,6 +60,7 @@ hs_status hs_calib_setup_resolve(const hs_config *cfg, hs_ctx *ctx, hs_calib_set
     HS_TRY(hs_config_get_int(cfg, "ASYNC_DDS_POOL_SIZE", ctx, &pool));
     HS_TRY(hs_config_get_int(cfg, "ASYNC_DDS_BATCH_SIZE", ctx, &in_flight));
     HS_TRY(hs_config_get_int(cfg, "CHECKPOINT_INTERVAL", ctx, &interval));
+    HS_TRY(hs_config_get_double(cfg, "CHECKPOINT_MIN_SECONDS", ctx, &s->checkpoint_min_s));
     HS_TRY(hs_config_get_int(cfg, "RANDOM_SEED", ctx, &seed));
     HS_TRY(hs_config_get_bool(cfg, "KEEP_SCRATCH", ctx, &keep));
     HS_TRY(hs_config_get_string(cfg, "EVAL_DELAY_DISTRIBUTION", ctx, &delay_text));
@@ -199,6 +200,7 @@ typedef struct engine {
     /* timing and progress */
     double t_start, serial_s, t_last_print;
     size_t last_ckpt;
+    double last_ckpt_t; /* wall time of the last checkpoint (or of the start) */
     size_t rows_saved;   /* trajectory rows already in checkpoint.rows */
     char rows_path[4300];
     double ckpt_s;       /* time spent writing checkpoints */
@@ -362,7 +364,8 @@ static hs_status write_checkpoint(engine *g) {
     g->io_ckpt.read_ops += after.read_ops - before.read_ops;
     g->io_ckpt.write_ops += after.write_ops - before.write_ops;
     g->last_ckpt = g->n_done;
-    g->ckpt_s += hs_wall_time() - t0;
+    g->last_ckpt_t = hs_wall_time();
+    g->ckpt_s += g->last_ckpt_t - t0;
     return st;
 }
 
@@ -558,9 +561,14 @@ done:
     return st;
 }
 
+/* A periodic checkpoint costs two fsyncs (~2.5 ms here), more than 100 evaluations of a 20 us
+ * model: besides CHECKPOINT_INTERVAL evaluations, CHECKPOINT_MIN_SECONDS must have passed, so
+ * that checkpoints take a bounded share of the wall time (and a crash loses at most about that
+ * much work or that many evaluations, whichever is more). */
 static hs_status maybe_checkpoint(engine *g, bool force) {
     if (!force && (g->s->checkpoint_interval <= 0 ||
-                   g->n_done - g->last_ckpt < (size_t)g->s->checkpoint_interval))
+                   g->n_done - g->last_ckpt < (size_t)g->s->checkpoint_interval ||
+                   hs_wall_time() - g->last_ckpt_t < g->s->checkpoint_min_s))
         return HS_OK;
     return write_checkpoint(g);
 }
@@ -1617,6 +1625,7 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     g.out = out;
     g.best_loss = INFINITY;
     g.best_value = NAN;
+    g.last_ckpt_t = hs_wall_time();
     const char *stop_after = getenv("HS_TEST_STOP_AFTER");
     if (stop_after) g.stop_after = (size_t)strtoull(stop_after, NULL, 10);
     const size_t n = g.n_cal, np = e->ops->n_params;

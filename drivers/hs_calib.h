@@ -58,6 +58,7 @@ typedef struct hs_calib_setup {
     size_t outstanding; /* ASYNC_DDS_BATCH_SIZE as given (default: workers); with the batched
                          * backend each busy worker holds outstanding / in_flight candidates */
     long checkpoint_interval;
+    double checkpoint_min_s; /* CHECKPOINT_MIN_SECONDS: periodic checkpoints at most this often */
     bool keep_scratch;
     hs_eval_delay delay;
 } hs_calib_setup;

@@ -75,6 +75,8 @@ static const hs_config_key schema[] = {
     {"HRU_THREADS", HS_CFG_INT, "1", 1, 4096, NULL, "OpenMP threads inside one evaluation"},
     {"KEEP_SCRATCH", HS_CFG_BOOL, "false", 0, 0, NULL, "keep worker scratch directories"},
     {"CHECKPOINT_INTERVAL", HS_CFG_INT, "100", 1, 1e9, NULL, "evaluations between checkpoints"},
+    {"CHECKPOINT_MIN_SECONDS", HS_CFG_DOUBLE, "1", 0, 1e6, NULL,
+     "least wall time between periodic checkpoints (s)"},
     {"EVAL_DELAY_DISTRIBUTION", HS_CFG_STRING, "none", 0, 0, NULL,
      "extra cost per evaluation: none, fixed:MS, uniform:MIN_MS:MAX_MS, lognormal:MEDIAN_MS:SIGMA"},
     {"OUTPUT_INTERNAL_FLUXES", HS_CFG_BOOL, "false", 0, 0, NULL,

@@ -113,7 +113,7 @@ mpi)
     local name=$1; shift
     "$mpiexec" -n "$n" "$exe" calibrate "$cfg" "${common[@]}" --output "$out/$name" "$@" > "$out/$name.log" 2>&1
   }
-  aextra=("${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=8 --set CHECKPOINT_INTERVAL=25)
+  aextra=("${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=8 --set CHECKPOINT_INTERVAL=25 --set CHECKPOINT_MIN_SECONDS=0)
   calib aseq --set EXECUTION_STRATEGY=sequential "${aextra[@]}"
   mpicalib mpia$n "${aextra[@]}" || { echo "FAIL: mpirun -n $n async batched"; cat "$out/mpia$n.log"; exit 1; }
   [ "$(backend mpia$n)" = batched ] || { echo "FAIL: mpi async backend $(backend mpia$n)"; exit 1; }
@@ -142,15 +142,15 @@ mpi)
 resume)
   # an interruption after 100 evaluations (test hook) then --resume ends where an uninterrupted
   # run ends, bit for bit
-  calib full --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30
+  calib full --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30 --set CHECKPOINT_MIN_SECONDS=0
   HS_TEST_STOP_AFTER=100 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/cut" \
-      --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30 > "$out/cut.log" 2>&1
+      --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30 --set CHECKPOINT_MIN_SECONDS=0 > "$out/cut.log" 2>&1
   rc=$?
   [ $rc -eq 1 ] || { echo "FAIL: interrupted run exited $rc"; cat "$out/cut.log"; exit 1; }
   grep -q "interrupted after 100 of 241 evaluations; checkpoint written" "$out/cut.log" || {
     echo "FAIL: message"; cat "$out/cut.log"; exit 1; }
   [ ! -e "$out/cut/bow/run_1/summary.json" ] || { echo "FAIL: outputs of an interrupted run"; exit 1; }
-  calib cut --resume --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30
+  calib cut --resume --set NUM_PROCESSES=2 --set CHECKPOINT_INTERVAL=30 --set CHECKPOINT_MIN_SECONDS=0
   same full cut
   [ ! -e "$out/cut/bow/run_1/calibration/checkpoint.txt" ] || { echo "FAIL: checkpoint left"; exit 1; }
   # a resume with other settings is refused with the reason
@@ -158,12 +158,22 @@ resume)
   "$exe" calibrate "$cfg" "${common[@]}" --output "$out/cut2" --resume --set RANDOM_SEED=7 > "$out/bad.log" 2>&1
   rc=$?
   [ $rc -ne 0 ] && grep -q "differ from this run's" "$out/bad.log" || { echo "FAIL: mismatched resume"; cat "$out/bad.log"; exit 1; }
+  # periodic checkpoints come at most once per CHECKPOINT_MIN_SECONDS: none in a run shorter
+  # than it, one per 10 evaluations without the floor
+  calib ck1 --set CHECKPOINT_INTERVAL=10 --set CHECKPOINT_MIN_SECONDS=1000
+  calib ck0 --set CHECKPOINT_INTERVAL=10 --set CHECKPOINT_MIN_SECONDS=0
+  python3 - "$out/ck1/bow/run_1/summary.json" "$out/ck0/bow/run_1/summary.json" <<'PY' ||
+import json, sys
+floor, none = (json.load(open(p))["io"]["checkpoints"]["write_ops"] for p in sys.argv[1:])
+assert floor == 0 and none >= 20, (floor, none)
+PY
+    { echo "FAIL: CHECKPOINT_MIN_SECONDS"; exit 1; }
   echo "ok: resume"
   ;;
 async-resume)
   # scalar, then the batched backend refilling 8 candidates per worker (16 outstanding)
   for v in a b; do
-    extra=(--set NUM_PROCESSES=2 --set ITERATIVE_OPTIMIZATION_ALGORITHM=ASYNC_DDS --set CHECKPOINT_INTERVAL=25)
+    extra=(--set NUM_PROCESSES=2 --set ITERATIVE_OPTIMIZATION_ALGORITHM=ASYNC_DDS --set CHECKPOINT_INTERVAL=25 --set CHECKPOINT_MIN_SECONDS=0)
     [ $v = b ] && extra+=(--set MODEL_BACKEND=batched --set ASYNC_DDS_BATCH_SIZE=16)
     HS_TEST_STOP_AFTER=120 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/$v" "${extra[@]}" > "$out/$v.log" 2>&1
     [ $? -eq 1 ] || { echo "FAIL: async interruption ($v)"; cat "$out/$v.log"; exit 1; }
@@ -198,7 +208,7 @@ async-resume)
   rounds p2 8 2; whole p2
   # forked workers, batched rounds: an interruption, then --resume
   pextra=(--set EXECUTION_STRATEGY=processes --set NUM_PROCESSES=2 "${abat[@]}" --set ASYNC_DDS_BATCH_SIZE=16
-          --set CHECKPOINT_INTERVAL=25)
+          --set CHECKPOINT_INTERVAL=25 --set CHECKPOINT_MIN_SECONDS=0)
   HS_TEST_STOP_AFTER=120 "$exe" calibrate "$cfg" "${common[@]}" --output "$out/pr" "${pextra[@]}" > "$out/pr.log" 2>&1
   [ $? -eq 1 ] && grep -q "interrupted after [0-9]* of 241 evaluations; checkpoint written" "$out/pr.log" ||
     { echo "FAIL: processes async interruption"; cat "$out/pr.log"; exit 1; }
