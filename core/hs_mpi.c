@@ -92,6 +92,15 @@ hs_status hs_mpi_recv(int src, int tag, double *buf, int n, int *src_out, int *t
     return HS_OK;
 }
 
+hs_status hs_mpi_probe(int tag, bool *ready, hs_ctx *ctx) {
+    int flag = 0;
+    int rc = MPI_Iprobe(MPI_ANY_SOURCE, tag == HS_MPI_ANY ? MPI_ANY_TAG : tag, MPI_COMM_WORLD,
+                        &flag, MPI_STATUS_IGNORE);
+    if (rc != MPI_SUCCESS) return mpi_fail(ctx, rc, "MPI_Iprobe");
+    *ready = flag != 0;
+    return HS_OK;
+}
+
 hs_status hs_mpi_barrier(hs_ctx *ctx) {
     int rc = MPI_Barrier(MPI_COMM_WORLD);
     return rc == MPI_SUCCESS ? HS_OK : mpi_fail(ctx, rc, "MPI_Barrier");
@@ -126,6 +135,11 @@ hs_status hs_mpi_send(int dest, int tag, const double *buf, int n, hs_ctx *ctx) 
 hs_status hs_mpi_recv(int src, int tag, double *buf, int n, int *src_out, int *tag_out,
                       hs_ctx *ctx) {
     (void)src, (void)tag, (void)buf, (void)n, (void)src_out, (void)tag_out;
+    return no_mpi(ctx);
+}
+hs_status hs_mpi_probe(int tag, bool *ready, hs_ctx *ctx) {
+    (void)tag;
+    *ready = false;
     return no_mpi(ctx);
 }
 hs_status hs_mpi_barrier(hs_ctx *ctx) { return no_mpi(ctx); }

@@ -39,6 +39,9 @@ HS_NODISCARD HS_API hs_status hs_mpi_send(int dest, int tag, const double *buf, 
  *  and tag (nullable outputs). */
 HS_NODISCARD HS_API hs_status hs_mpi_recv(int src, int tag, double *buf, int n, int *src_out,
                                           int *tag_out, hs_ctx *ctx);
+/** Whether a message with `tag` (HS_MPI_ANY: any) from any source is waiting to be received
+ *  (MPI_Iprobe); never blocks. */
+HS_NODISCARD HS_API hs_status hs_mpi_probe(int tag, bool *ready, hs_ctx *ctx);
 /** Barrier over MPI_COMM_WORLD. */
 HS_NODISCARD HS_API hs_status hs_mpi_barrier(hs_ctx *ctx);
 /** Logical AND of `ok` over all ranks (to agree that every rank is ready). */

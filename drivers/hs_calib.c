@@ -694,11 +694,24 @@ static long crash_at_job(int worker) {
     return job ? atol(job + 1) : 1;
 }
 
+/* Synchronous DDS keeps this process as a worker of its own (a local workspace): MPI rank 0,
+ * and with forked workers the coordinator, which forks NUM_PROCESSES - 1 children. Between
+ * batches it would only wait: evaluating a share instead saves a pipe round trip per batch and
+ * keeps as many processes as workers on the cores (efficiency at 1 ms evaluations on 2 cores:
+ * 0.941 with 2 children, docs/performance.md). ASYNC_DDS keeps it free to serve. */
+static bool remote_keeps_share(const hs_calib_setup *s) {
+    if (s->async) return false;
+    return s->tier == HS_TIER_MPI || (s->tier == HS_TIER_PROCESSES && s->workers >= 2);
+}
+
 struct remote {
     hs_tier tier;
     int n;          /* remote workers */
     size_t n_cal;
     size_t lanes;   /* candidates per batch message; 0: one candidate per message */
+    bool local;     /* synchronous DDS: this process evaluates a share too (MPI rank 0, and the
+                       coordinator of forked workers), as worker index 0 */
+    double spin_s;  /* forked workers: how long a waiter polls before it blocks (pipe_spin) */
     int *index;     /* worker index reported in the trajectory */
     pid_t *pid;     /* processes */
     int *to_fd, *from_fd;
@@ -741,10 +754,24 @@ static int read_all(int fd, void *buf, size_t n) {
     return 1;
 }
 
+/* Waiting on a pipe by blocking in read() or poll() costs a wake-up, ~20-30 us here, twice per
+ * candidate (the worker waiting for a job, the coordinator for the reply): 3-6 % of a 1 ms
+ * evaluation. When every process has a core of its own (PIPE_SPIN_S > 0 is passed only then),
+ * a waiter first polls without blocking for up to that long, as MPI libraries do, and blocks
+ * only after it. Returns once one of fds is readable, or the spin is over. */
+#define PIPE_SPIN_S 200e-6
+static void pipe_spin(struct pollfd *fds, nfds_t n, double spin_s) {
+    if (spin_s <= 0.0) return;
+    const double t0 = hs_wall_time();
+    do {
+        if (poll(fds, n, 0) > 0) return;
+    } while (hs_wall_time() - t0 < spin_s);
+}
+
 /* The life of a forked worker: evaluate what comes through in_fd until end of file. Runs in the
  * child only and ends with _exit (the parent's buffers and atexit handlers are not the child's). */
 static void process_worker_main(const hs_experiment *e, const hs_calib_setup *s, int index,
-                                int in_fd, int out_fd, const char *scratch) {
+                                int in_fd, int out_fd, const char *scratch, double spin_s) {
     signal(SIGINT, SIG_IGN); /* the coordinator decides when to stop (a terminal's ^C reaches
                                 the whole process group) */
     signal(SIGTERM, SIG_DFL);
@@ -754,6 +781,8 @@ static void process_worker_main(const hs_experiment *e, const hs_calib_setup *s,
     if (!ctx || server_init(&v, e, s, ctx) != HS_OK) _exit(4);
     const long crash = crash_at_job(index + 1);
     for (long jobs = 1;; jobs++) {
+        struct pollfd in = {.fd = in_fd, .events = POLLIN, .revents = 0};
+        pipe_spin(&in, 1, spin_s);
         /* a pipe is a stream: the two leading doubles say how long the message is */
         int r = read_all(in_fd, v.msg, 2 * sizeof *v.msg);
         if (r != 1 || v.msg[0] == CMD_STOP) break;
@@ -852,8 +881,14 @@ static hs_status remote_create(engine *g, remote **out) {
     r->tier = s->tier;
     r->n_cal = g->n_cal;
     r->lanes = g->batched ? batched_lanes(g->e, s) : 0;
-    /* MPI: synchronous DDS keeps rank 0 as a worker of its own (a local workspace) */
-    r->n = s->tier == HS_TIER_MPI ? s->mpi_ranks - 1 : s->workers;
+    r->local = remote_keeps_share(s);
+    /* spin only where it takes no core from anyone: one process per core at most */
+    r->spin_s = s->tier == HS_TIER_PROCESSES &&
+                        (size_t)s->workers * (size_t)s->hru_threads + (r->local ? 0 : 1) <=
+                            (size_t)hs_exec_num_procs()
+                    ? PIPE_SPIN_S
+                    : 0.0;
+    r->n = s->tier == HS_TIER_MPI ? s->mpi_ranks - 1 : s->workers - (r->local ? 1 : 0);
     const size_t n = (size_t)r->n, l = r->lanes ? r->lanes : 1;
     hs_status st = HS_ALLOC_ARRAY(ctx, r->index, n + 1, "workers");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->busy, n + 1, "workers");
@@ -881,9 +916,11 @@ static hs_status remote_create(engine *g, remote **out) {
     for (int k = 0; k < r->n; k++) r->to_fd[k] = r->from_fd[k] = -1;
     /* scratch directories first, then the fork: the children inherit everything prepared */
     for (int k = 0; st == HS_OK && k < r->n; k++) {
-        r->index[k] = k;
+        /* trajectory index; worker number (messages, scratch, test hooks) = index + 1; with a
+         * share of its own the coordinator is index 0 */
+        r->index[k] = r->local ? k + 1 : k;
         int len = snprintf(r->scratch[k], sizeof r->scratch[k], "%s/worker_%02d", r->scratch_root,
-                           k + 1);
+                           r->index[k] + 1);
         if (len < 0 || (size_t)len >= sizeof r->scratch[k]) {
             st = HS_FAIL(ctx, HS_ERR_IO, "scratch path too long under %s", r->scratch_root);
             break;
@@ -897,19 +934,19 @@ static hs_status remote_create(engine *g, remote **out) {
     for (int k = 0; st == HS_OK && k < r->n; k++) {
         int down[2], up[2];
         if (pipe(down) != 0) {
-            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: pipe: %s", k + 1, strerror(errno));
+            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: pipe: %s", r->index[k] + 1, strerror(errno));
             break;
         }
         if (pipe(up) != 0) {
             close(down[0]);
             close(down[1]);
-            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: pipe: %s", k + 1, strerror(errno));
+            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: pipe: %s", r->index[k] + 1, strerror(errno));
             break;
         }
         pid_t pid = fork();
         if (pid < 0) {
             close(down[0]), close(down[1]), close(up[0]), close(up[1]);
-            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: fork: %s", k + 1, strerror(errno));
+            st = HS_FAIL(ctx, HS_ERR_IO, "worker %d: fork: %s", r->index[k] + 1, strerror(errno));
             break;
         }
         if (pid == 0) {
@@ -920,7 +957,7 @@ static hs_status remote_create(engine *g, remote **out) {
             }
             close(down[1]);
             close(up[0]);
-            process_worker_main(g->e, s, k, down[0], up[1], r->scratch[k]);
+            process_worker_main(g->e, s, r->index[k], down[0], up[1], r->scratch[k], r->spin_s);
         }
         close(down[0]);
         close(up[1]);
@@ -940,7 +977,7 @@ static hs_status remote_send(engine *g, remote *r, int k, size_t len) {
         return hs_mpi_send(r->index[k], TAG_JOB, r->msg, (int)len, g->ctx);
     if (write_all(r->to_fd[k], r->msg, len * sizeof *r->msg) != HS_OK)
         return HS_FAIL(g->ctx, HS_ERR_IO,
-                       "worker %d (pid %ld) is gone: cannot send it candidate %zu", k + 1,
+                       "worker %d (pid %ld) is gone: cannot send it candidate %zu", r->index[k] + 1,
                        (long)r->pid[k], r->job_id[k]);
     return HS_OK;
 }
@@ -960,7 +997,8 @@ static hs_status remote_submit(engine *g, remote *r, int k, size_t id, const dou
     } else if (r->busy[k] == 1 && r->job_n[k] == 1) {
         r->job_id2[k] = id;
     } else {
-        return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "worker %d cannot queue candidate %zu", k + 1, id);
+        return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "worker %d cannot queue candidate %zu",
+                       r->index[k] + 1, id);
     }
     return remote_send(g, r, k, 2 + n);
 }
@@ -987,11 +1025,20 @@ static void describe_exit(pid_t pid, char *buf, size_t cap) {
 }
 
 /* Waits for the next busy worker to answer, reads its reply into r->rep and sets *k to its slot
- * (the worker is idle again). */
-static hs_status remote_receive(engine *g, remote *r, int *k) {
+ * (the worker is idle again). With `block` false it only takes a reply that has already
+ * arrived, and sets *k to -1 when there is none. */
+static hs_status remote_receive(engine *g, remote *r, int *k, bool block) {
     const size_t cap = r->lanes ? 1 + REPLY_LEN * r->lanes : REPLY_LEN;
     if (r->tier == HS_TIER_MPI) {
         int src = -1;
+        if (!block) {
+            bool ready = false;
+            HS_TRY(hs_mpi_probe(r->lanes ? TAG_BATCH_RESULT : TAG_RESULT, &ready, g->ctx));
+            if (!ready) {
+                *k = -1;
+                return HS_OK;
+            }
+        }
         HS_TRY(hs_mpi_recv(HS_MPI_ANY, r->lanes ? TAG_BATCH_RESULT : TAG_RESULT, r->rep,
                            (int)cap, &src, NULL, g->ctx));
         *k = src - 1;
@@ -1005,7 +1052,13 @@ static hs_status remote_receive(engine *g, remote *r, int *k) {
                 fds[j].events = POLLIN;
                 fds[j].revents = 0;
             }
-            int rc = poll(fds, (nfds_t)r->n, -1);
+            if (block) pipe_spin(fds, (nfds_t)r->n, r->spin_s);
+            int rc = poll(fds, (nfds_t)r->n, block ? -1 : 0);
+            if (rc == 0 && !block) {
+                hs_free(fds);
+                *k = -1;
+                return HS_OK;
+            }
             if (rc < 0 && errno == EINTR) continue; /* a stop request: finish what is in flight */
             if (rc < 0) {
                 hs_free(fds);
@@ -1022,7 +1075,7 @@ static hs_status remote_receive(engine *g, remote *r, int *k) {
             const size_t count = (size_t)r->rep[0];
             if (count != r->job_n[ready])
                 return HS_FAIL(g->ctx, HS_ERR_INTERNAL,
-                               "worker %d answered %zu candidates, expected %zu", ready + 1,
+                               "worker %d answered %zu candidates, expected %zu", r->index[ready] + 1,
                                count, r->job_n[ready]);
             rc = read_all(r->from_fd[ready], r->rep + 1, REPLY_LEN * count * sizeof *r->rep);
         }
@@ -1035,7 +1088,7 @@ static hs_status remote_receive(engine *g, remote *r, int *k) {
             return HS_FAIL(g->ctx, HS_ERR_IO,
                            "worker %d (scratch %s) %s while evaluating candidate %zu%s; the "
                            "calibration stops (the last checkpoint, if any, can be resumed)",
-                           ready + 1, r->scratch[ready], how, r->job_id[ready], more);
+                           r->index[ready] + 1, r->scratch[ready], how, r->job_id[ready], more);
         }
         *k = ready;
     }
@@ -1054,9 +1107,11 @@ typedef struct reply {
     bool failed;
 } reply;
 
-/* One candidate's result from a worker: out->k is the worker's slot. */
-static hs_status remote_wait(engine *g, remote *r, reply *out) {
-    HS_TRY(remote_receive(g, r, &out->k));
+/* One candidate's result from a worker: out->k is the worker's slot. With `block` false, only a
+ * result that has already arrived; out->k is -1 when there is none. */
+static hs_status remote_wait(engine *g, remote *r, reply *out, bool block) {
+    HS_TRY(remote_receive(g, r, &out->k, block));
+    if (out->k < 0) return HS_OK;
     const double *buf = r->rep;
     out->id = (size_t)buf[0];
     out->loss = buf[1];
@@ -1204,7 +1259,7 @@ static hs_status remote_batch(engine *g, const double *X, const size_t *ids, siz
                               reply *R) {
     remote *r = g->rem;
     const size_t n = g->n_cal;
-    const size_t own = g->s->tier == HS_TIER_MPI ? 1 : 0; /* shares kept by this process */
+    const size_t own = r->local ? 1 : 0; /* shares kept by this process */
     const size_t workers = (size_t)r->n + own;
     const size_t parts = nb < workers ? nb : workers;
     /* share p goes to remote worker p - own */
@@ -1215,9 +1270,62 @@ static hs_status remote_batch(engine *g, const double *X, const size_t *ids, siz
     if (own && parts > 0) HS_TRY(batch_lanes(g, 0, X, ids, 0, nb / parts, R));
     while (r->n_busy > 0) {
         int k = -1;
-        HS_TRY(remote_receive(g, r, &k));
+        HS_TRY(remote_receive(g, r, &k, true));
         const size_t a = ((size_t)k + own) * nb / parts;
         HS_TRY(remote_batch_reply(g, r, k, ids + a, R + a));
+    }
+    return HS_OK;
+}
+
+/* Stores a scalar result in R[] by candidate id (results come back in any order). */
+static hs_status place_reply(engine *g, const size_t *ids, size_t nb, reply rp, reply *R) {
+    size_t c = 0;
+    while (c < nb && ids[c] != rp.id) c++;
+    if (c == nb) return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "unknown candidate %zu", rp.id);
+    rp.k = g->rem->index[rp.k];
+    R[c] = rp;
+    g->busy[rp.k] += rp.busy_s;
+    return HS_OK;
+}
+
+/* A synchronous batch on forked workers or MPI ranks with the scalar model. The remote workers
+ * share candidates 0 .. nb - q - 1 dynamically, two in flight each (the second waits in the
+ * worker's pipe, so a worker never idles for the round trip, ~30 us with forked workers); dealt
+ * round robin, so every worker gets one before any gets a second. This process, when it keeps a
+ * share (remote_keeps_share), evaluates the last q = nb / workers candidates itself, one at a
+ * time, taking in the results that have arrived and refilling the workers between them. Results
+ * are placed by candidate id, so their order does not matter. */
+static hs_status remote_scalar_batch(engine *g, const double *X, const size_t *ids, size_t nb,
+                                     reply *R) {
+    remote *r = g->rem;
+    const size_t n = g->n_cal;
+    const int depth = 2;
+    const size_t q = r->local ? nb / ((size_t)r->n + 1) : 0;
+    const size_t remote_end = nb - q;
+    size_t next = 0, mine = remote_end;
+    while (next < remote_end || mine < nb || r->n_busy > 0) {
+        for (int d = 1; d <= depth; d++)
+            for (int k = 0; k < r->n && next < remote_end; k++)
+                if (r->busy[k] < d) {
+                    HS_TRY(remote_submit(g, r, k, ids[next], X + next * n));
+                    next++;
+                }
+        if (mine < nb) {
+            HS_TRY(eval_local(g, 0, 0, X + mine * n, ids[mine], &R[mine]));
+            g->busy[0] += R[mine].busy_s;
+            mine++;
+            for (;;) { /* what arrived meanwhile */
+                reply rp;
+                HS_TRY(remote_wait(g, r, &rp, false));
+                if (rp.k < 0) break;
+                HS_TRY(place_reply(g, ids, nb, rp, R));
+            }
+            continue;
+        }
+        if (r->n_busy == 0) break;
+        reply rp;
+        HS_TRY(remote_wait(g, r, &rp, true));
+        HS_TRY(place_reply(g, ids, nb, rp, R));
     }
     return HS_OK;
 }
@@ -1246,40 +1354,8 @@ static hs_status evaluate_batch(engine *g, const double *X, const size_t *ids, s
         return hs_exec_chunks(nb, g->s->workers, true, batch_chunk, &b, g->wctx);
     }
     case HS_TIER_PROCESSES:
-    case HS_TIER_MPI: {
-        remote *r = g->rem;
-        const bool local = g->s->tier == HS_TIER_MPI; /* rank 0 takes a share */
-        size_t next = 0;
-        /* Two candidates per worker in flight: the second waits in the worker's pipe, so the
-         * worker never idles for the round trip (~30 us per candidate with forked workers).
-         * Results are placed by candidate id, so the order they come back in does not matter. */
-        const int depth = 2;
-        while (next < nb || r->n_busy > 0) {
-            /* round robin: every worker gets one before any gets a second */
-            for (int d = 1; d <= depth; d++)
-                for (int k = 0; k < r->n && next < nb; k++)
-                    if (r->busy[k] < d) {
-                        HS_TRY(remote_submit(g, r, k, ids[next], X + next * n));
-                        next++;
-                    }
-            if (local && next < nb) {
-                HS_TRY(eval_local(g, 0, 0, X + next * n, ids[next], &R[next]));
-                g->busy[0] += R[next].busy_s;
-                next++;
-                continue;
-            }
-            if (r->n_busy == 0) break;
-            reply rp;
-            HS_TRY(remote_wait(g, r, &rp));
-            size_t c = 0;
-            while (c < nb && ids[c] != rp.id) c++;
-            if (c == nb) return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "unknown candidate %zu", rp.id);
-            rp.k = r->index[rp.k];
-            R[c] = rp;
-            g->busy[rp.k] += rp.busy_s;
-        }
-        return HS_OK;
-    }
+    case HS_TIER_MPI:
+        return remote_scalar_batch(g, X, ids, nb, R);
     }
     return HS_FAIL(g->ctx, HS_ERR_INTERNAL, "unknown tier");
 }
@@ -1431,7 +1507,7 @@ static hs_status async_remote_rounds(engine *g) {
     g->serial_s += hs_wall_time() - t0;
     while (st == HS_OK && r->n_busy > 0) {
         int k = -1;
-        st = remote_receive(g, r, &k);
+        st = remote_receive(g, r, &k, true);
         if (st != HS_OK) break;
         t0 = hs_wall_time();
         const size_t first = (size_t)k * g->async_lanes, cnt = r->job_n[k];
@@ -1554,7 +1630,7 @@ static hs_status run_async(engine *g) {
     g->serial_s += hs_wall_time() - t0;
     while (st == HS_OK && r->n_busy > 0) {
         reply rp;
-        st = remote_wait(g, r, &rp);
+        st = remote_wait(g, r, &rp, true);
         if (st != HS_OK) break;
         t0 = hs_wall_time();
         const int k = rp.k;
@@ -1632,8 +1708,8 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     int n_busy = s->mpi_ranks > s->workers ? s->mpi_ranks : s->workers;
     g.n_local = s->tier == HS_TIER_SEQUENTIAL ? 1
               : s->tier == HS_TIER_THREADS    ? s->workers
-              : s->tier == HS_TIER_MPI && !s->async ? 1
-                                                    : 0;
+              : remote_keeps_share(s)         ? 1
+                                              : 0;
     g.n_slots = (size_t)(n_busy > 0 ? n_busy : 1);
     /* ASYNC_DDS + batched: every worker may hold a round of candidates in flight */
     if (s->async && batched_lanes(e, s) > 1) g.n_slots *= batched_lanes(e, s);
