@@ -589,7 +589,7 @@ static hs_status maybe_checkpoint(engine *g, bool force) {
  * return, on every tier. The coordinator and the workers (forked, or MPI ranks) decide with this
  * one function, so they agree without a message. */
 static size_t batched_lanes(const hs_experiment *e, const hs_calib_setup *s) {
-    if (!(e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) return 0;
+    if (!(e->backend >= 2 || (e->backend == 0 && e->batch_auto))) return 0;
     if (s->workers < 1) return 0;
     /* CUDA does not survive fork(): the parent may have opened the device already */
     if (s->tier == HS_TIER_PROCESSES && e->backend == 3) return 0;
@@ -1734,7 +1734,7 @@ hs_status hs_calib_run(hs_experiment *e, const hs_calib_setup *s, const hs_calib
     /* MODEL_BACKEND: batched when asked, or (auto) when each local worker gets 8 or more
      * candidates of a DDS batch, where the kernel is faster than the scalar model (docs:
      * performance.md); its exact mode gives the same bits, so the choice changes no result */
-    if (st == HS_OK && (e->backend >= 2 || (e->backend == 0 && e->batch_eligible))) {
+    if (st == HS_OK && (e->backend >= 2 || (e->backend == 0 && e->batch_auto))) {
         const size_t lanes = batched_lanes(e, s);
         if (lanes == 0 && e->backend == 3) {
             hs_log(ctx, HS_LOG_WARN,

@@ -773,15 +773,17 @@ hs_status hs_experiment_create(const hs_config *cfg, const char *output_dir_over
     if (st == HS_OK) st = read_observations(e, cfg, need_obs, ctx);
     if (st == HS_OK) st = setup_model(e, cfg, ctx);
     if (st == HS_OK) {
-        /* batched kernels (hs_model_batch.h: SIMD for HBV and GR4J without snow, GPU for HBV)
-         * run one lumped series, unrouted (issue #7) */
-        const bool simd = hs_model_batch_find(e->ops, HS_BATCH_SIMD) != NULL;
+        /* batched backends (hs_model_batch.h: kernels for HBV and GR4J without snow, the
+         * multi-HRU run for the other models, GPU for HBV) run one lumped series, unrouted
+         * (issue #7) */
+        const hs_model_batch_ops *simd = hs_model_batch_find(e->ops, HS_BATCH_SIMD);
         const bool gpu = hs_model_batch_find(e->ops, HS_BATCH_GPU) != NULL;
         e->batch_eligible = simd && e->n_hru == 1 && !e->net;
+        e->batch_auto = e->batch_eligible && simd->dedicated;
         if (e->backend >= 2 && !e->batch_eligible)
             st = HS_FAIL(ctx, HS_ERR_CONFIG,
-                         "%s: MODEL_BACKEND batched and gpu run HBV (batched also GR4J) on a lumped, "
-                         "unrouted basin; this run is %s with %zu HRU(s)%s: use auto or scalar",
+                         "%s: MODEL_BACKEND batched and gpu run one lumped, unrouted series; "
+                         "this run is %s with %zu HRU(s)%s: use auto or scalar",
                          hs_config_origin(cfg, "MODEL_BACKEND"), e->ops->name, e->n_hru,
                          e->net ? " and routing" : "");
         else if (e->backend == 3 && !gpu)

@@ -78,7 +78,9 @@ typedef struct hs_experiment {
     char **model_opt_texts; /* [n_model_opts] owned text of map-valued options, or NULL */
     double *params;     /* [n_params] full vector: defaults, PARAMETERS, --params */
     int backend;        /* MODEL_BACKEND: 0 auto, 1 scalar, 2 batched (validated), 3 gpu */
-    bool batch_eligible; /* the batched kernel can run this experiment (HBV, lumped, unrouted) */
+    bool batch_eligible; /* a batched backend can run this experiment (lumped, unrouted) */
+    bool batch_auto;     /* ... and it is a kernel of its own (HBV, GR4J): MODEL_BACKEND auto
+                          * may pick it */
     double *params_hru; /* [n_hru][n_params] work copy used by evaluations */
 
     /* calibration */

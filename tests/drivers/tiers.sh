@@ -81,6 +81,18 @@ conformance)
   same g4seq g4bat2
   python3 -c "import json,sys; e=json.load(open(sys.argv[1]))['execution']; assert e['model_backend']=='batched', e" \
     "$out/g4bat2/bow/run_1/summary.json" || { echo "FAIL: GR4J backend not batched"; exit 1; }
+  # the other models run a batch as the HRUs of one multi-HRU model: the same bits as scalar
+  for m in FUSE HYPE; do
+    calib ${m}seq --set EXECUTION_STRATEGY=sequential --set HYDROLOGICAL_MODEL=$m --set NUMBER_OF_ITERATIONS=60
+    calib ${m}bat --set NUM_PROCESSES=2 --set HYDROLOGICAL_MODEL=$m --set MODEL_BACKEND=batched \
+      --set NUMBER_OF_ITERATIONS=60
+    same ${m}seq ${m}bat
+    [ "$(backend ${m}bat)" = batched ] || { echo "FAIL: $m backend $(backend ${m}bat)"; exit 1; }
+    # auto keeps the scalar model for them (no kernel of their own)
+    calib ${m}auto --set NUM_PROCESSES=2 --set HYDROLOGICAL_MODEL=$m --set DDS_BATCH_SIZE=32 \
+      --set NUMBER_OF_ITERATIONS=64
+    [ "$(backend ${m}auto)" = scalar ] || { echo "FAIL: auto picked $(backend ${m}auto) for $m"; exit 1; }
+  done
   [ "$(strategy thr2)" = threads ] && [ "$(strategy proc3)" = processes ] || { echo "FAIL: strategy"; exit 1; }
   # auto: NUM_PROCESSES 2 picks threads; the scratch directories of processes are gone
   calib auto2 --set NUM_PROCESSES=2
