@@ -1,6 +1,8 @@
 /* test_model_batch.c -- the batched-backend table (hs_model_batch.h): which models have which
  * kind, and that a backend reached through the table reproduces the model's scalar run bit for
- * bit (synthetic forcing; the kernels' own tests cover real forcing and many batch sizes). */
+ * bit, with fewer sets than lanes, and refuses a set outside the physical limits with
+ * HS_ERR_ARG (synthetic forcing; the kernels' own tests cover real forcing and many batch
+ * sizes). */
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -49,8 +51,19 @@ static void check_model(const char *name, hs_ctx *ctx, const hs_forcing_view *f)
         hs_model_destroy(&sm);
     }
     void *batch = NULL;
-    HS_CHECK_INT(b->create(N_SETS, n, NULL, 0, ctx, &batch), HS_OK);
+    /* more lanes than sets: the HRU adapter pads its HRUs with copies of the first set */
+    HS_CHECK_INT(b->create(N_SETS + 3, n, NULL, 0, ctx, &batch), HS_OK);
     HS_CHECK_INT(b->run(batch, par, N_SETS, f, qb, ctx), HS_OK);
+    /* a set outside the model's physical limits: HS_ERR_ARG, so that the caller can find it
+     * candidate by candidate (drivers/hs_workspace.c) */
+    double *bad = malloc(N_SETS * np * sizeof *bad);
+    HS_CHECK(bad != NULL);
+    if (bad) {
+        memcpy(bad, par, N_SETS * np * sizeof *bad);
+        bad[2 * np + 0] = NAN;
+        HS_CHECK_INT(b->run(batch, bad, N_SETS, f, qb, ctx), HS_ERR_ARG);
+        free(bad);
+    }
     b->destroy(&batch);
     HS_CHECK(batch == NULL);
     size_t differ = 0;
@@ -67,19 +80,38 @@ int main(void) {
     hs_ctx *ctx = hs_ctx_create();
     HS_CHECK(ctx != NULL);
     if (!ctx) return 1;
-    /* who has what: SIMD for HBV and GR4J, a GPU kernel for HBV; none for the others yet */
+    /* who has what: kernels of their own for HBV and GR4J (SIMD) and HBV (GPU); the other
+     * models run their sets as HRUs */
     HS_CHECK(hs_model_batch_find(hs_model_find("HBV"), HS_BATCH_GPU) != NULL);
     HS_CHECK(hs_model_batch_find(hs_model_find("GR4J"), HS_BATCH_GPU) == NULL);
-    HS_CHECK(hs_model_batch_find(hs_model_find("FUSE"), HS_BATCH_SIMD) == NULL);
-    HS_CHECK(hs_model_batch_find(hs_model_find("HYPE"), HS_BATCH_SIMD) == NULL);
-    HS_CHECK(hs_model_batch_find(hs_model_find("GR4J_CemaNeige"), HS_BATCH_SIMD) == NULL);
+    static const char *const own[] = {"HBV", "GR4J"};
+    static const char *const hrus[] = {"FUSE", "HYPE", "GR4J_CemaNeige"};
+    for (size_t i = 0; i < 2; i++) {
+        const hs_model_batch_ops *b = hs_model_batch_find(hs_model_find(own[i]), HS_BATCH_SIMD);
+        HS_CHECK(b != NULL && b->dedicated);
+    }
+    for (size_t i = 0; i < 3; i++) {
+        const hs_model_batch_ops *b = hs_model_batch_find(hs_model_find(hrus[i]), HS_BATCH_SIMD);
+        HS_CHECK(b != NULL && !b->dedicated);
+    }
     HS_CHECK(hs_model_batch_find(NULL, HS_BATCH_SIMD) == NULL);
+    /* the model's own option checks apply: CemaNeige without its hypsometric curve */
+    {
+        const hs_model_batch_ops *b =
+            hs_model_batch_find(hs_model_find("GR4J_CemaNeige"), HS_BATCH_SIMD);
+        void *batch = NULL;
+        HS_CHECK_INT(b->create(4, 10, NULL, 0, ctx, &batch), HS_ERR_CONFIG);
+        HS_CHECK_STR_CONTAINS(hs_ctx_message(ctx), "HYPSOMETRIC_CURVE");
+        HS_CHECK(batch == NULL);
+    }
 
     static double p[N_DAYS], t[N_DAYS], e[N_DAYS];
     make_forcing(p, t, e);
     hs_forcing_view f = {N_DAYS, 1, 0, p, t, e};
     check_model("HBV", ctx, &f);
     check_model("GR4J", ctx, &f);
+    check_model("FUSE", ctx, &f);
+    check_model("HYPE", ctx, &f);
     hs_ctx_destroy(&ctx);
     HS_TEST_REPORT();
 }
