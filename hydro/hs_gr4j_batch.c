@@ -241,47 +241,39 @@ HGB_INLINE void hgb_lane_params(hgb_lanes *L, size_t C, size_t j, const double *
     if ((size_t)m2 > L->n2max[j / C]) L->n2max[j / C] = (size_t)m2;
 }
 
-/* U: the UH1/UH2 shift registers, chunk by chunk; lane j updates cell k only for k < its own
- * limit (the scalar loop's), so the cells the scalar model leaves alone keep their value. */
-HGB_INLINE void hgb_uh_step(hgb_lanes *restrict L, const size_t W)
+/* One shift register of n_cells cells ([cell][lane], u[] and its ordinates o[]) fed by ph[W]:
+ * chunk by chunk, lane j updates cell k only for k < its own limit lim[j] (the scalar loop's),
+ * so the cells the scalar model leaves alone keep their value; the last cell takes o * ph. */
+HGB_INLINE void hgb_uh_register(const size_t W, const size_t n_cells,
+                                double (*restrict u)[HGB_GROUP],
+                                const double (*restrict o)[HGB_GROUP], const double *restrict lim,
+                                const size_t *restrict nmax, const double *restrict ph)
 {
     const size_t C = W < HGB_CHUNK ? W : HGB_CHUNK, n_chunks = W / C;
     for (size_t c = 0; c < n_chunks; c++)
-        for (size_t k = 0, kn = L->n1max[c]; k < kn; k++) {
+        for (size_t k = 0, kn = nmax[c]; k < kn; k++) {
             const double kd = (double)k;
-            double *restrict uk = L->u1[k] + c * C;
-            const double *restrict uk1 = L->u1[k + 1] + c * C, *restrict ok = L->o1[k] + c * C;
-            const double *restrict lim = L->n1 + c * C, *restrict ph = L->ph1 + c * C;
-#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
+            double *restrict uk = u[k] + c * C;
+            const double *restrict uk1 = u[k + 1] + c * C, *restrict ok = o[k] + c * C;
+            const double *restrict lk = lim + c * C, *restrict pk = ph + c * C;
+#pragma omp simd aligned(uk, uk1, ok, lk, pk : 32)
             for (size_t j = 0; j < C; j++) {
-                const double v = uk1[j] + ok[j] * ph[j];
-                uk[j] = kd < lim[j] ? v : uk[j];
+                const double v = uk1[j] + ok[j] * pk[j];
+                uk[j] = kd < lk[j] ? v : uk[j];
             }
         }
-    {
-        double *restrict u = L->u1[HGB_NH - 1];
-        const double *restrict o = L->o1[HGB_NH - 1], *restrict ph = L->ph1;
-#pragma omp simd aligned(u, o, ph : 64)
-        for (size_t j = 0; j < W; j++) u[j] = o[j] * ph[j];
-    }
-    for (size_t c = 0; c < n_chunks; c++)
-        for (size_t k = 0, kn = L->n2max[c]; k < kn; k++) {
-            const double kd = (double)k;
-            double *restrict uk = L->u2[k] + c * C;
-            const double *restrict uk1 = L->u2[k + 1] + c * C, *restrict ok = L->o2[k] + c * C;
-            const double *restrict lim = L->n2 + c * C, *restrict ph = L->ph2 + c * C;
-#pragma omp simd aligned(uk, uk1, ok, lim, ph : 32)
-            for (size_t j = 0; j < C; j++) {
-                const double v = uk1[j] + ok[j] * ph[j];
-                uk[j] = kd < lim[j] ? v : uk[j];
-            }
-        }
-    {
-        double *restrict u = L->u2[2 * HGB_NH - 1];
-        const double *restrict o = L->o2[2 * HGB_NH - 1], *restrict ph = L->ph2;
-#pragma omp simd aligned(u, o, ph : 64)
-        for (size_t j = 0; j < W; j++) u[j] = o[j] * ph[j];
-    }
+    double *restrict ul = u[n_cells - 1];
+    const double *restrict ol = o[n_cells - 1];
+#pragma omp simd aligned(ul, ol, ph : 64)
+    for (size_t j = 0; j < W; j++) ul[j] = ol[j] * ph[j];
+}
+
+/* U: the UH1 and UH2 shift registers. */
+HGB_INLINE void hgb_uh_step(hgb_lanes *restrict L, const size_t W)
+{
+    hgb_uh_register(W, HGB_NH, L->u1, (const double (*)[HGB_GROUP])L->o1, L->n1, L->n1max, L->ph1);
+    hgb_uh_register(W, 2 * HGB_NH, L->u2, (const double (*)[HGB_GROUP])L->o2, L->n2, L->n2max,
+                    L->ph2);
 }
 
 /* R: exchange, routing store, direct branch and Q into q[W]. With `exch_sum` (a constant at
