@@ -2233,104 +2233,135 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
     }
     size_t head = 0;
 
+    /* Per band and lane, the day-independent parts of the snow equations, computed by the
+     * same operations as fuse_run_hru computes them each day. */
+    _Alignas(64) double tb_off[HS_FUSE_MAX_BANDS][FUSE_W], pfac[HS_FUSE_MAX_BANDS][FUSE_W];
+    _Alignas(64) double mfd[FUSE_W];
+    for (size_t b = 0; b < o->n_band; b++) {
+        const double dz = o->band_dz[b];
+        FUSE_LANES {
+            tb_off[b][l] = dz * lapse[l] / 1000.0;
+            pfac[b][l] = dz > 0.0 ? 1.0 + dz * opg[l] / 1000.0 : 1.0 - dz * opg[l] / 1000.0;
+        }
+    }
+    FUSE_LANES mfd[l] = mfmax[l] - mfmin[l];
+
     int year, month, day;
     hs_day_to_ymd(fv->first_day, &year, &month, &day);
     int doy = hs_day_of_year(fv->first_day);
 
-    for (size_t t = 0; t < nt; t++) {
-        const size_t idx = t * n;
-        _Alignas(64) double prec[FUSE_W], temp[FUSE_W], pet[FUSE_W], peff[FUSE_W], input[FUSE_W];
-        for (int l = 0; l < FUSE_W; l++) {
-            prec[l] = fv->precip_mm[idx + hru[l]];
-            temp[l] = fv->temp_c[idx + hru[l]];
-            pet[l] = fv->pet_mm[idx + hru[l]];
-        }
-
-        /* Snow per band, explicit, once per day (§3.4); fuse_run_hru's operations. */
-        if (snow) {
-            const bool leap = year % 4 == 0;
-            const double season = m->season[leap][doy];
-            _Alignas(64) double mf[FUSE_W], pc[FUSE_W];
-            FUSE_LANES {
-                mf[l] = (0.5 * season + 0.5) * (mfmax[l] - mfmin[l]) + mfmin[l];
-                peff[l] = input[l] = 0.0;
-            }
-            for (size_t b = 0; b < o->n_band; b++) {
-                const double dz = o->band_dz[b], af = o->band_af[b];
-                if (additive) {
-                    for (int l = 0; l < FUSE_W; l++) {
-                        const double pb = dz > 0.0 ? prec[l] * (1.0 + dz * opg[l] / 1000.0)
-                                                   : prec[l] / (1.0 - dz * opg[l] / 1000.0);
-                        pc[l] = fmax(0.0, pb + rf_add[l]);
-                    }
-                } else {
-                    FUSE_LANES {
-                        const double pb = dz > 0.0 ? prec[l] * (1.0 + dz * opg[l] / 1000.0)
-                                                   : prec[l] / (1.0 - dz * opg[l] / 1000.0);
-                        pc[l] = pb * rf_mlt[l];
-                    }
-                }
-                double *swe = G.swe[b];
-                FUSE_LANES {
-                    const double tb = temp[l] + dz * lapse[l] / 1000.0;
-                    double melt = (swe[l] > 0.0 && tb > mbase[l]) ? mf[l] * (tb - mbase[l]) : 0.0;
-                    const bool rain = tb >= pxtemp[l];
-                    const double acc = rain ? 0.0 : pc[l];
-                    double s = swe[l] + (acc - melt);
-                    const bool empty = s < 0.0;
-                    melt = empty ? swe[l] + acc : melt;
-                    s = empty ? 0.0 : s;
-                    swe[l] = s;
-                    peff[l] += af * (rain ? pc[l] + melt : melt);
-                    input[l] += af * pc[l];
-                }
-            }
-        } else {
+    /* Days in blocks: the forcing of a block is read at once and the outputs written at once
+     * (the rows of the time-major arrays are far apart: the reads of a block overlap). */
+    enum { TB = 16 };
+    _Alignas(64) double prec_b[TB][FUSE_W], temp_b[TB][FUSE_W], pet_b[TB][FUSE_W];
+    _Alignas(64) double q_b[TB][FUSE_W], aet_b[TB][FUSE_W], in_b[TB][FUSE_W];
+    for (size_t t0 = 0; t0 < nt; t0 += TB) {
+        const size_t nb = nt - t0 < TB ? nt - t0 : TB;
+        for (size_t j = 0; j < nb; j++) {
+            const size_t idx = (t0 + j) * n;
             for (int l = 0; l < FUSE_W; l++) {
-                peff[l] = additive ? fmax(0.0, prec[l] + rf_add[l]) : prec[l] * rf_mlt[l];
-                input[l] = peff[l];
+                prec_b[j][l] = fv->precip_mm[idx + hru[l]];
+                temp_b[j][l] = fv->temp_c[idx + hru[l]];
+                pet_b[j][l] = fv->pet_mm[idx + hru[l]];
             }
         }
+        for (size_t j = 0; j < nb; j++) {
+            const double *prec = prec_b[j], *temp = temp_b[j], *pet = pet_b[j];
+            _Alignas(64) double peff[FUSE_W];
+            double *input = in_b[j];
 
-        /* Soil over the day (§3.7), then FIX_STATES per lane (fuse_update). */
-        fl_flux F;
-        fl_implicit(P, sh, (const double (*)[FUSE_W])G.x, peff, pet, G.real, &F);
-        _Alignas(64) double qinst[FUSE_W], aet[FUSE_W];
-        for (size_t l = 0; l < n_real; l++) {
-            fuse_flux f = {F.qsx[l],         F.e1a[l],      F.e1b[l],     F.e2[l],
-                           F.qif[l],         F.q12[l],      F.rchr2excs[l], F.tens2free_1[l],
-                           F.oflow_1[l],     F.tens2free_2[l], F.oflow_2a[l], F.oflow_2b[l],
-                           F.qb_a[l],        F.qb_b[l]};
-            double x0[FUSE_NSLOT], x1[FUSE_NSLOT];
-            for (int s = 0; s < FUSE_NSLOT; s++) x0[s] = G.x[s][l];
-            fuse_update(&G.h[l], x0, 1.0, peff[l], &f, x1);
-            for (int s = 0; s < FUSE_NSLOT; s++) G.x[s][l] = x1[s];
-            qinst[l] = fuse_qinst(&f);
-            aet[l] = fuse_aet(&f);
-        }
-        for (size_t l = n_real; l < FUSE_W; l++) qinst[l] = aet[l] = 0.0;
+            /* Snow per band, explicit, once per day (§3.4); fuse_run_hru's operations. */
+            if (snow) {
+                const bool leap = year % 4 == 0;
+                const double season = m->season[leap][doy];
+                _Alignas(64) double mf[FUSE_W], pc[FUSE_W];
+                FUSE_LANES {
+                    mf[l] = (0.5 * season + 0.5) * mfd[l] + mfmin[l];
+                    peff[l] = input[l] = 0.0;
+                }
+                for (size_t b = 0; b < o->n_band; b++) {
+                    const double dz = o->band_dz[b], af = o->band_af[b];
+                    const double *pf = pfac[b], *tbo = tb_off[b];
+                    if (additive) {
+                        for (int l = 0; l < FUSE_W; l++) {
+                            const double pb = dz > 0.0 ? prec[l] * pf[l] : prec[l] / pf[l];
+                            pc[l] = fmax(0.0, pb + rf_add[l]);
+                        }
+                    } else {
+                        FUSE_LANES {
+                            const double pb = dz > 0.0 ? prec[l] * pf[l] : prec[l] / pf[l];
+                            pc[l] = pb * rf_mlt[l];
+                        }
+                    }
+                    double *swe = G.swe[b];
+                    FUSE_LANES {
+                        const double tb = temp[l] + tbo[l];
+                        double melt = (swe[l] > 0.0 && tb > mbase[l]) ? mf[l] * (tb - mbase[l]) : 0.0;
+                        const bool rain = tb >= pxtemp[l];
+                        const double acc = rain ? 0.0 : pc[l];
+                        double s = swe[l] + (acc - melt);
+                        const bool empty = s < 0.0;
+                        melt = empty ? swe[l] + acc : melt;
+                        s = empty ? 0.0 : s;
+                        swe[l] = s;
+                        peff[l] += af * (rain ? pc[l] + melt : melt);
+                        input[l] += af * pc[l];
+                    }
+                }
+            } else {
+                for (int l = 0; l < FUSE_W; l++) {
+                    peff[l] = additive ? fmax(0.0, prec[l] + rf_add[l]) : prec[l] * rf_mlt[l];
+                    input[l] = peff[l];
+                }
+            }
 
-        /* Gamma time delay (§3.5) as a ring of future runoff; a lane adds only its own nw
-         * fractions, as fuse_run_hru. */
-        for (size_t k = 0; k < nw_max; k++) {
-            double *rk = G.ring[(head + k) & FUSE_RING_MASK];
-            const double *wk = wl[k];
-            const unsigned char *hk = G.has_w[k];
-            FUSE_LANES rk[l] = hk[l] ? rk[l] + qinst[l] * wk[l] : rk[l];
-        }
-        double *routed = G.ring[head];
-        for (size_t l = 0; l < n_real; l++) {
-            const size_t i = hru[l];
-            out->runoff_mm[idx + i] = routed[l];
-            if (out->aet_mm) out->aet_mm[idx + i] = aet[l];
-            if (out->input_mm) out->input_mm[idx + i] = input[l];
-        }
-        FUSE_LANES routed[l] = 0.0;
-        head = (head + 1) & FUSE_RING_MASK;
+            /* Soil over the day (§3.7), then FIX_STATES per lane (fuse_update). */
+            fl_flux F;
+            fl_implicit(P, sh, (const double (*)[FUSE_W])G.x, peff, pet, G.real, &F);
+            _Alignas(64) double qinst[FUSE_W];
+            double *aet = aet_b[j];
+            for (size_t l = 0; l < n_real; l++) {
+                fuse_flux f = {F.qsx[l],         F.e1a[l],      F.e1b[l],     F.e2[l],
+                               F.qif[l],         F.q12[l],      F.rchr2excs[l], F.tens2free_1[l],
+                               F.oflow_1[l],     F.tens2free_2[l], F.oflow_2a[l], F.oflow_2b[l],
+                               F.qb_a[l],        F.qb_b[l]};
+                double x0[FUSE_NSLOT], x1[FUSE_NSLOT];
+                for (int s = 0; s < FUSE_NSLOT; s++) x0[s] = G.x[s][l];
+                fuse_update(&G.h[l], x0, 1.0, peff[l], &f, x1);
+                for (int s = 0; s < FUSE_NSLOT; s++) G.x[s][l] = x1[s];
+                qinst[l] = fuse_qinst(&f);
+                aet[l] = fuse_aet(&f);
+            }
+            for (size_t l = n_real; l < FUSE_W; l++) qinst[l] = aet[l] = 0.0;
 
-        if (++doy > (hs_is_leap_year(year) ? 366 : 365)) {
-            doy = 1;
-            year++;
+            /* Gamma time delay (§3.5) as a ring of future runoff; a lane adds only its own nw
+             * fractions, as fuse_run_hru. */
+            for (size_t k = 0; k < nw_max; k++) {
+                double *rk = G.ring[(head + k) & FUSE_RING_MASK];
+                const double *wk = wl[k];
+                const unsigned char *hk = G.has_w[k];
+                FUSE_LANES rk[l] = hk[l] ? rk[l] + qinst[l] * wk[l] : rk[l];
+            }
+            double *routed = G.ring[head];
+            FUSE_LANES {
+                q_b[j][l] = routed[l];
+                routed[l] = 0.0;
+            }
+            head = (head + 1) & FUSE_RING_MASK;
+
+            if (++doy > (hs_is_leap_year(year) ? 366 : 365)) {
+                doy = 1;
+                year++;
+            }
+        }
+        for (size_t j = 0; j < nb; j++) {
+            const size_t idx = (t0 + j) * n;
+            for (size_t l = 0; l < n_real; l++) {
+                const size_t i = hru[l];
+                out->runoff_mm[idx + i] = q_b[j][l];
+                if (out->aet_mm) out->aet_mm[idx + i] = aet_b[j][l];
+                if (out->input_mm) out->input_mm[idx + i] = in_b[j][l];
+            }
         }
     }
     for (size_t l = 0; l < n_real; l++) {
