@@ -1554,6 +1554,9 @@ typedef struct fl_par {
     double sacpexp[FUSE_W], qbsat[FUSE_W], percfrac[FUSE_W], qbrate_2a[FUSE_W];
     double qbrate_2b[FUSE_W], qb_prms[FUSE_W], baserte[FUSE_W], qb_powr[FUSE_W];
     double powlamb[FUSE_W], maxpow[FUSE_W], chi[FUSE_W], tishape[FUSE_W], lga[FUSE_W];
+    /* 1 / capacity, for fl_div_unit and fl_ratio_unit */
+    double r_maxwatr1[FUSE_W], r_maxwatr2[FUSE_W], r_maxtens_1[FUSE_W], r_maxtens_1a[FUSE_W];
+    double r_maxtens_1b[FUSE_W], r_maxtens_2[FUSE_W], r_maxfree_1[FUSE_W];
 } fl_par;
 
 typedef struct fl_flux {
@@ -1611,22 +1614,34 @@ FUSE_INLINE void fl_cmul(int ng, fl *r, const double *c, const fl *b)
     FUSE_LANES r->v[l] = c[l] * b->v[l];
 }
 
+/* fd_div(a, 2): a * 0.5 is a / 2 exactly (both round the same real number). */
+FUSE_INLINE void fl_halve(int ng, fl *r, const fl *a)
+{
+    for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = a->d[k][l] * 0.5;
+    FUSE_LANES r->v[l] = a->v[l] * 0.5;
+}
+
 FUSE_INLINE void fl_scale(int ng, fl *r, const fl *a, const double *c)
 {
     for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = a->d[k][l] * c[l];
     FUSE_LANES r->v[l] = a->v[l] * c[l];
 }
 
-FUSE_INLINE void fl_div(int ng, fl *r, const fl *a, const double *c)
+
+/* fd_div(s, c) and fd_ratio(s, c) for an s whose gradient rows hold only 0 and 1 (a state or a
+ * sum of distinct states, clipped or not: each row is the unit derivative of at most one
+ * state); rc = 1/c. For those rows d * (1/c) is d / c exactly, which saves the vector division
+ * of every row but the value's. */
+FUSE_INLINE void fl_div_unit(int ng, fl *r, const fl *s, const double *c, const double *rc)
 {
-    for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = a->d[k][l] / c[l];
-    FUSE_LANES r->v[l] = a->v[l] / c[l];
+    for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = s->d[k][l] * rc[l];
+    FUSE_LANES r->v[l] = s->v[l] / c[l];
 }
 
-FUSE_INLINE void fl_ratio(int ng, fl *r, const fl *s, const double *cap)
+FUSE_INLINE void fl_ratio_unit(int ng, fl *r, const fl *s, const double *cap, const double *rc)
 {
     for (int k = 0; k < ng; k++)
-        FUSE_LANES r->d[k][l] = cap[l] > 0.0 ? s->d[k][l] / cap[l] : 0.0;
+        FUSE_LANES r->d[k][l] = cap[l] > 0.0 ? s->d[k][l] * rc[l] : 0.0;
     FUSE_LANES r->v[l] = cap[l] > 0.0 ? s->v[l] / cap[l] : 0.0;
 }
 
@@ -1679,7 +1694,6 @@ FUSE_INLINE void fl_logistic(int ng, fl *r, const fl *s, const double *smax,
 }
 
 static const double fl_one[FUSE_W] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
-static const double fl_two[FUSE_W] = {2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0, 2.0};
 
 /* All zero: the terms a structure does not have. */
 static const fl fl_zeros;
@@ -1746,13 +1760,13 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
     /* 1. Saturated area and surface runoff. */
     fl ac, t1, t2;
     if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
-        fl_div(ng, &t1, watr1, P->maxwatr1);
+        fl_div_unit(ng, &t1, watr1, P->maxwatr1, P->r_maxwatr1);
         fl_min(ng, &t1, &t1, fl_one);
         fl_csub(ng, &t1, fl_one, &t1);
         fl_pow(ng, &t1, &t1, P->bexp, live);
         fl_csub(ng, &ac, fl_one, &t1);
     } else if (d->qsurf == HS_FUSE_PRMS_VARNT) {
-        fl_div(ng, &t1, tens1, P->maxtens_1);
+        fl_div_unit(ng, &t1, tens1, P->maxtens_1, P->r_maxtens_1);
         fl_min(ng, &t1, &t1, fl_one);
         fl_scale(ng, &ac, &t1, P->sareamax);
     } else {
@@ -1785,21 +1799,21 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
         if (root) {
             FUSE_LANES c1[l] = pet[l] * P->rtfrac1[l];
             FUSE_LANES c2[l] = pet[l] * P->rtfrac2[l];
-            fl_ratio(ng, &t1, tens1a, P->maxtens_1a);
+            fl_ratio_unit(ng, &t1, tens1a, P->maxtens_1a, P->r_maxtens_1a);
             fl_scale(ng, &e1a, &t1, c1);
-            fl_ratio(ng, &t1, tens1b, P->maxtens_1b);
+            fl_ratio_unit(ng, &t1, tens1b, P->maxtens_1b, P->r_maxtens_1b);
             fl_scale(ng, &e1b_s, &t1, c2);
         } else {
-            fl_ratio(ng, &t1, tens1a, P->maxtens_1a);
+            fl_ratio_unit(ng, &t1, tens1a, P->maxtens_1a, P->r_maxtens_1a);
             fl_scale(ng, &e1a, &t1, pet);
             fl_csub(ng, &t1, pet, &e1a);
-            fl_ratio(ng, &t2, tens1b, P->maxtens_1b);
+            fl_ratio_unit(ng, &t2, tens1b, P->maxtens_1b, P->r_maxtens_1b);
             fl_mul(ng, &e1b_s, &t1, &t2);
         }
         e1b = &e1b_s;
         fl_add(ng, &e1_s, &e1a, e1b);
     } else {
-        fl_ratio(ng, &t1, tens1, P->maxtens_1);
+        fl_ratio_unit(ng, &t1, tens1, P->maxtens_1, P->r_maxtens_1);
         fl_scale(ng, &t1, &t1, pet);
         fl_scale(ng, &e1a, &t1, root ? P->rtfrac1 : fl_one);
         e1 = &e1a;
@@ -1810,7 +1824,7 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
     const fl *e2 = zero;
     if ((d->arch2 == HS_FUSE_TENS2PLL_2 || d->arch2 == HS_FUSE_FIXEDSIZ_2) &&
         d->arch1 != HS_FUSE_TENSION2_1) {
-        fl_ratio(ng, &t2, tens2, P->maxtens_2);
+        fl_ratio_unit(ng, &t2, tens2, P->maxtens_2, P->r_maxtens_2);
         if (root) {
             FUSE_LANES c1[l] = pet[l] * P->rtfrac2[l];
             fl_cmul(ng, &e2_s, c1, &t2);
@@ -1825,7 +1839,7 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
     fl qif_s;
     const fl *qif = zero;
     if (d->qintf == HS_FUSE_INTFLWSOME) {
-        fl_ratio(ng, &t1, free1, P->maxfree_1);
+        fl_ratio_unit(ng, &t1, free1, P->maxfree_1, P->r_maxfree_1);
         fl_scale(ng, &qif_s, &t1, P->iflwrte);
         qif = &qif_s;
     }
@@ -1833,16 +1847,16 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
     /* 5. Percolation. */
     fl q12;
     if (d->qperc == HS_FUSE_PERC_F2SAT) {
-        fl_ratio(ng, &t1, free1, P->maxfree_1);
+        fl_ratio_unit(ng, &t1, free1, P->maxfree_1, P->r_maxfree_1);
         fl_pow(ng, &t1, &t1, P->percexp, live);
         fl_scale(ng, &q12, &t1, P->percrte);
     } else if (d->qperc == HS_FUSE_PERC_W2SAT) {
-        fl_div(ng, &t1, watr1, P->maxwatr1);
+        fl_div_unit(ng, &t1, watr1, P->maxwatr1, P->r_maxwatr1);
         fl_min(ng, &t1, &t1, fl_one);
         fl_pow(ng, &t1, &t1, P->percexp, live);
         fl_scale(ng, &q12, &t1, P->percrte);
     } else {
-        fl_div(ng, &t1, watr2, P->maxwatr2);
+        fl_div_unit(ng, &t1, watr2, P->maxwatr2, P->r_maxwatr2);
         fl_csub(ng, &t1, fl_one, &t1);
         fl_pos(ng, &t1, &t1); /* deficit */
         fl_pow(ng, &t1, &t1, P->sacpexp, live);
@@ -1850,7 +1864,7 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
         FUSE_LANES t1.v[l] = 1.0 + t1.v[l]; /* fd_add(fd_const(1), .): d = 0 + d */
         for (int k = 0; k < ng; k++) FUSE_LANES t1.d[k][l] = 0.0 + t1.d[k][l];
         fl_scale(ng, &t1, &t1, P->qbsat);
-        fl_ratio(ng, &t2, free1, P->maxfree_1);
+        fl_ratio_unit(ng, &t2, free1, P->maxfree_1, P->r_maxfree_1);
         fl_mul(ng, &q12, &t1, &t2);
     }
 
@@ -1865,12 +1879,12 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
         break;
     case HS_FUSE_UNLIMFRC_2: fl_scale(ng, &qb_a, watr2, P->qb_prms); break;
     case HS_FUSE_UNLIMPOW_2:
-        fl_div(ng, &t1, watr2, P->maxwatr2);
+        fl_div_unit(ng, &t1, watr2, P->maxwatr2, P->r_maxwatr2);
         fl_pow(ng, &t1, &t1, P->qb_powr, live);
         fl_scale(ng, &qb_a, &t1, P->qbsat);
         break;
     default:
-        fl_div(ng, &t1, watr2, P->maxwatr2);
+        fl_div_unit(ng, &t1, watr2, P->maxwatr2, P->r_maxwatr2);
         fl_min(ng, &t1, &t1, fl_one);
         fl_pow(ng, &t1, &t1, P->qb_powr, live);
         fl_scale(ng, &qb_a, &t1, P->baserte);
@@ -1908,8 +1922,8 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
         fl_logistic(ng, &t1, tens2, P->maxtens_2, live);
         fl_mul(ng, &tens2free_2_s, &t1, &q12low);
         fl_scale(ng, &t1, &q12, P->percfrac);
-        fl_div(ng, &t1, &t1, fl_two);
-        fl_div(ng, &t2, &tens2free_2_s, fl_two);
+        fl_halve(ng, &t1, &t1);
+        fl_halve(ng, &t2, &tens2free_2_s);
         fl_add(ng, &in2, &t1, &t2);
         fl_logistic(ng, &t1, free2a, P->maxfree_2a, live);
         fl_mul(ng, &oflow_2a_s, &t1, &in2);
@@ -2069,7 +2083,8 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
     fl_newton_eval(P, sh, x0, x0, peff, pet, real, g, jac, norm, f);
     int any = 0;
     for (int l = 0; l < FUSE_W; l++) {
-        it[l] = 0;
+        it[l] = ls[l] = 0;
+        lambda[l] = 1.0;
         live[l] = solve[l] = real[l] && norm[l] > FUSE_NEWTON_TOL;
         any |= live[l];
     }
@@ -2200,6 +2215,15 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
         P->chi[l] = r->chi;
         P->tishape[l] = p[HS_FUSE_TISHAPE];
         P->lga[l] = h->lga_tishape;
+    }
+    FUSE_LANES {
+        P->r_maxwatr1[l] = 1.0 / P->maxwatr1[l];
+        P->r_maxwatr2[l] = 1.0 / P->maxwatr2[l];
+        P->r_maxtens_1[l] = 1.0 / P->maxtens_1[l];
+        P->r_maxtens_1a[l] = 1.0 / P->maxtens_1a[l];
+        P->r_maxtens_1b[l] = 1.0 / P->maxtens_1b[l];
+        P->r_maxtens_2[l] = 1.0 / P->maxtens_2[l];
+        P->r_maxfree_1[l] = 1.0 / P->maxfree_1[l];
     }
     const bool snow = o->dec.snowm == HS_FUSE_TEMP_INDEX;
     const bool additive = o->dec.rferr == HS_FUSE_ADDITIVE_E;
