@@ -1676,6 +1676,14 @@ FUSE_INLINE void fl_logistic(int ng, fl *r, const fl *s, const double *smax,
                              const unsigned char *live)
 {
     double z[FUSE_W], ez[FUSE_W], dl[FUSE_W], lv[FUSE_W];
+    /* Below 0.449 smax, z > 50.1 in exact arithmetic, so z > 50 after rounding too: when every
+     * lane is that far from its capacity the result is 0, without the divisions below. */
+    int near = 0;
+    for (int l = 0; l < FUSE_W; l++) near |= live[l] && !(s->v[l] < 0.449 * smax[l]);
+    if (!near) {
+        fl_zero(ng, r);
+        return;
+    }
     FUSE_LANES {
         const double psi = FUSE_PSMOOTH * smax[l];
         z[l] = -(s->v[l] - smax[l] + 5.0 * psi) / psi;
@@ -2035,8 +2043,12 @@ FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FU
             piv[l] = pv;
             ok[l] = ok[l] && best > 0.0;
         }
-        for (int r = c + 1; r < n; r++) {
-            for (int k = 0; k < n; k++)
+        /* Rows are swapped only from column c on: the columns left of c are the eliminated
+         * part, never read again. Usually no lane pivots (the diagonal of I - dt J dominates). */
+        int any_swap = 0;
+        for (int l = 0; l < FUSE_W; l++) any_swap |= piv[l] != c;
+        for (int r = c + 1; r < n && any_swap; r++) {
+            for (int k = c; k < n; k++)
                 FUSE_LANES {
                     const double t = a[c][k][l];
                     const bool sw = piv[l] == r;
@@ -2053,7 +2065,8 @@ FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FU
         for (int r = c + 1; r < n; r++) {
             double mlt[FUSE_W];
             FUSE_LANES mlt[l] = a[r][c][l] / a[c][c][l];
-            for (int k = c; k < n; k++) FUSE_LANES a[r][k][l] -= mlt[l] * a[c][k][l];
+            /* From c + 1: a[r][c] would become ~0 and is never read again. */
+            for (int k = c + 1; k < n; k++) FUSE_LANES a[r][k][l] -= mlt[l] * a[c][k][l];
             FUSE_LANES b[r][l] -= mlt[l] * b[c][l];
         }
     }
