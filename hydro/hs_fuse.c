@@ -1703,6 +1703,93 @@ FUSE_INLINE void fl_logistic(int ng, fl *r, const fl *s, const double *smax,
 
 static const double fl_one[FUSE_W] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
 
+/* fuse_gamma_p(a, lga, x, dens) in the lanes of `in` (the others get 0): the special cases and
+ * the prefactor (libm calls) lane by lane, then the series and the continued fraction over
+ * lanes, each lane stopping at its own convergence test. */
+FUSE_INLINE void fl_gamma_p(const double *a, const double *lga, const double *x,
+                            const unsigned char *in, double *p, double *dens)
+{
+    _Alignas(64) double pre[FUSE_W], sum[FUSE_W], term[FUSE_W], ap[FUSE_W];
+    _Alignas(64) double b[FUSE_W], c[FUSE_W], d[FUSE_W], h[FUSE_W];
+    unsigned char ser[FUSE_W], cf[FUSE_W], mode[FUSE_W]; /* mode: 1 series, 2 fraction */
+    int any_ser = 0, any_cf = 0;
+    for (int l = 0; l < FUSE_W; l++) {
+        ser[l] = cf[l] = mode[l] = 0;
+        p[l] = dens[l] = pre[l] = 0.0;
+        if (!in[l]) continue;
+        const double al = a[l], xl = x[l];
+        if (!(al > 0.0) || !(xl >= 0.0)) {
+            p[l] = NAN;
+            continue;
+        }
+        if (xl == 0.0) continue;
+        if (isinf(xl)) {
+            p[l] = 1.0;
+            continue;
+        }
+        pre[l] = exp(-xl + al * log(xl) - lga[l]);
+        dens[l] = pre[l] / xl;
+        ser[l] = xl < al + 1.0;
+        cf[l] = !ser[l];
+        mode[l] = ser[l] ? 1 : 2;
+        any_ser |= ser[l];
+        any_cf |= cf[l];
+    }
+    if (any_ser) {
+        FUSE_LANES {
+            ap[l] = a[l];
+            term[l] = 1.0 / a[l];
+            sum[l] = term[l];
+        }
+        for (int k = 0; k < FUSE_GAMMA_MAX_TERMS && any_ser; k++) {
+            any_ser = 0;
+            FUSE_LANES {
+                const double apn = ap[l] + 1.0;
+                const double tn = term[l] * (x[l] / apn);
+                const double sn = sum[l] + tn;
+                ap[l] = ser[l] ? apn : ap[l];
+                term[l] = ser[l] ? tn : term[l];
+                sum[l] = ser[l] ? sn : sum[l];
+                ser[l] = ser[l] && !(fabs(tn) < fabs(sn) * 1e-17);
+            }
+            for (int l = 0; l < FUSE_W; l++) any_ser |= ser[l];
+        }
+        for (int l = 0; l < FUSE_W; l++)
+            if (mode[l] == 1) p[l] = sum[l] * pre[l];
+    }
+    if (any_cf) {
+        const double tiny = 1e-300;
+        FUSE_LANES {
+            b[l] = x[l] + 1.0 - a[l];
+            c[l] = 1.0 / tiny;
+            d[l] = 1.0 / b[l];
+            h[l] = d[l];
+        }
+        for (int i = 1; i < FUSE_GAMMA_MAX_TERMS && any_cf; i++) {
+            any_cf = 0;
+            FUSE_LANES {
+                const double an = -i * (i - a[l]);
+                const double bn = b[l] + 2.0;
+                double dn = an * d[l] + bn;
+                dn = fabs(dn) < tiny ? tiny : dn;
+                double cn = bn + an / c[l];
+                cn = fabs(cn) < tiny ? tiny : cn;
+                dn = 1.0 / dn;
+                const double delta = dn * cn;
+                const double hn = h[l] * delta;
+                b[l] = cf[l] ? bn : b[l];
+                d[l] = cf[l] ? dn : d[l];
+                c[l] = cf[l] ? cn : c[l];
+                h[l] = cf[l] ? hn : h[l];
+                cf[l] = cf[l] && !(fabs(delta - 1.0) < 1e-16);
+            }
+            for (int l = 0; l < FUSE_W; l++) any_cf |= cf[l];
+        }
+        for (int l = 0; l < FUSE_W; l++)
+            if (mode[l] == 2) p[l] = 1.0 - pre[l] * h[l];
+    }
+}
+
 /* All zero: the terms a structure does not have. */
 static const fl fl_zeros;
 
@@ -1778,19 +1865,22 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
         fl_min(ng, &t1, &t1, fl_one);
         fl_scale(ng, &ac, &t1, P->sareamax);
     } else {
-        double dac[FUSE_W], acv[FUSE_W];
+        double dac[FUSE_W], acv[FUSE_W], w[FUSE_W], y0[FUSE_W], y[FUSE_W], gp[FUSE_W];
+        double dens[FUSE_W];
+        unsigned char in[FUSE_W];
         for (int l = 0; l < FUSE_W; l++) {
-            acv[l] = dac[l] = 0.0;
-            if (!live[l]) continue;
+            w[l] = watr2->v[l] / P->maxwatr2[l] + 1e-8;
+            const double zeta = P->powlamb[l] / w[l];
+            in[l] = live[l] && !(zeta > P->maxpow[l]);
+            y0[l] = in[l] ? P->qb_powr[l] * log(zeta) - FUSE_TI_OFFSET : 0.0;
+            y[l] = fmax(0.0, y0[l]) / P->chi[l];
+        }
+        fl_gamma_p(P->tishape, P->lga, y, in, gp, dens);
+        FUSE_LANES {
             const double n = P->qb_powr[l];
-            const double w = watr2->v[l] / P->maxwatr2[l] + 1e-8;
-            const double zeta = P->powlamb[l] / w;
-            if (zeta > P->maxpow[l]) continue;
-            const double y0 = n * log(zeta) - FUSE_TI_OFFSET;
-            double dens;
-            const double y = fmax(0.0, y0) / P->chi[l];
-            acv[l] = 1.0 - fuse_gamma_p(P->tishape[l], P->lga[l], y, &dens);
-            dac[l] = y0 > 0.0 ? dens * n / P->chi[l] / (w * P->maxwatr2[l]) : 0.0;
+            acv[l] = in[l] ? 1.0 - gp[l] : 0.0;
+            dac[l] = in[l] && y0[l] > 0.0 ? dens[l] * n / P->chi[l] / (w[l] * P->maxwatr2[l])
+                                          : 0.0;
         }
         for (int k = 0; k < ng; k++) FUSE_LANES ac.d[k][l] = dac[l] * watr2->d[k][l];
         FUSE_LANES ac.v[l] = acv[l]; /* zeta > maxpow: dac = 0 times watr2's 0 or 1 is +0 */
