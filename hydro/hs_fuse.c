@@ -1303,10 +1303,10 @@ FUSE_INLINE void fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const do
     }
 }
 
-/* The parent structures, specialised: their decisions and active slots are constants, so the
- * decision branches fold away and the gradients carry only the active slots (2 of 6 for VIC and
- * TOPMODEL). Each gradient entry is computed by the same operations as in the generic solver, so
- * the results are bit-identical to it. */
+/* The parent structures' shapes, for the HRU lanes (fl_run_group): their decisions and active
+ * slots are constants, so the decision branches fold away and the gradients carry only the
+ * active slots (2 of 6 for VIC and TOPMODEL). Each gradient entry is computed by the same
+ * operations as in the generic solver, so the results are bit-identical to it. */
 static const fuse_shape fuse_shape_prms = {
     {.arch1 = HS_FUSE_TENSION2_1, .arch2 = HS_FUSE_UNLIMFRC_2, .qsurf = HS_FUSE_PRMS_VARNT,
      .qperc = HS_FUSE_PERC_F2SAT, .esoil = HS_FUSE_SEQUENTIAL, .qintf = HS_FUSE_INTFLWSOME},
@@ -1323,26 +1323,6 @@ static const fuse_shape fuse_shape_vic = {
     {.arch1 = HS_FUSE_ONESTATE_1, .arch2 = HS_FUSE_FIXEDSIZ_2, .qsurf = HS_FUSE_ARNO_X_VIC,
      .qperc = HS_FUSE_PERC_W2SAT, .esoil = HS_FUSE_ROOTWEIGHT, .qintf = HS_FUSE_INTFLWNONE},
     2, 2, {0, -1, -1, 1, -1, -1}, {0, 3}};
-
-typedef void (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, double dt, double peff,
-                                 double pet, fuse_flux *f);
-
-static void fuse_implicit_generic(const fuse_hru *h, const double *x0, double dt, double peff,
-                                  double pet, fuse_flux *f)
-{
-    fuse_implicit(h, &h->shape, x0, dt, peff, pet, f);
-}
-#define FUSE_IMPLICIT_FOR(name)                                                                  \
-    static void fuse_implicit_##name(const fuse_hru *h, const double *x0, double dt,             \
-                                     double peff, double pet, fuse_flux *f)                      \
-    {                                                                                            \
-        fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f);                              \
-    }
-FUSE_IMPLICIT_FOR(prms)
-FUSE_IMPLICIT_FOR(sac)
-FUSE_IMPLICIT_FOR(topmodel)
-FUSE_IMPLICIT_FOR(vic)
-#undef FUSE_IMPLICIT_FOR
 
 /* The parent structure of h (0 PRMS, 1 SACRAMENTO, 2 TOPMODEL, 3 VIC), or -1 (other decision
  * sets, or a parameter set that leaves one of the structure's slots without capacity). */
@@ -1362,15 +1342,6 @@ static int fuse_pick_parent(const fuse_hru *h)
         if (same) return k;
     }
     return -1;
-}
-
-/* The specialised solver of h's structure, or the generic one. */
-static fuse_implicit_fn fuse_pick_implicit(const fuse_hru *h)
-{
-    static const fuse_implicit_fn tab[] = {fuse_implicit_prms, fuse_implicit_sac,
-                                           fuse_implicit_topmodel, fuse_implicit_vic};
-    const int k = fuse_pick_parent(h);
-    return k >= 0 ? tab[k] : fuse_implicit_generic;
 }
 
 /* ---- the kernel ------------------------------------------------------------------------------ */
@@ -1410,7 +1381,6 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
     const fuse_options *o = &m->opt;
     fuse_hru h;
     fuse_hru_setup(m, i, &h);
-    const fuse_implicit_fn implicit = fuse_pick_implicit(&h);
     const double *p = h.p;
     const bool snow = h.d.snowm == HS_FUSE_TEMP_INDEX;
     const bool additive = h.d.rferr == HS_FUSE_ADDITIVE_E;
@@ -1474,7 +1444,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
         if (o->implicit) {
             double x0[FUSE_NSLOT];
             memcpy(x0, x, sizeof x0);
-            implicit(&h, x0, 1.0, peff, pet, &f);
+            fuse_implicit(&h, &h.shape, x0, 1.0, peff, pet, &f); /* other decision sets */
             fuse_update(&h, x0, 1.0, peff, &f, x);
             qinst = fuse_qinst(&f);
             aet = fuse_aet(&f);
