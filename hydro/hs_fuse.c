@@ -2084,6 +2084,27 @@ FUSE_INLINE void fl_newton_eval(const fl_par *P, const fuse_shape *sh,
     }
 }
 
+/* f = ft in the lanes of acc. */
+FUSE_INLINE void fl_flux_select(fl_flux *f, const fl_flux *ft, const unsigned char *acc)
+{
+#define FL_SEL(m) FUSE_LANES f->m[l] = acc[l] ? ft->m[l] : f->m[l]
+    FL_SEL(qsx);
+    FL_SEL(e1a);
+    FL_SEL(e1b);
+    FL_SEL(e2);
+    FL_SEL(qif);
+    FL_SEL(q12);
+    FL_SEL(rchr2excs);
+    FL_SEL(tens2free_1);
+    FL_SEL(oflow_1);
+    FL_SEL(tens2free_2);
+    FL_SEL(oflow_2a);
+    FL_SEL(oflow_2b);
+    FL_SEL(qb_a);
+    FL_SEL(qb_b);
+#undef FL_SEL
+}
+
 /* fuse_solve over lanes, pivoting per lane; ok[l] = 0 where the scalar solve returns false
  * (that lane's b is then garbage). */
 FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FUSE_W],
@@ -2186,28 +2207,22 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
             }
             fl_newton_eval(P, sh, x0, (const double (*)[FUSE_W])xt, peff, pet, live, g, jac,
                            tnorm, &ft);
+            unsigned char acc[FUSE_W];
+            FUSE_LANES {
+                acc[l] = live[l] && tnorm[l] < norm[l];
+                norm[l] = acc[l] ? tnorm[l] : norm[l];
+            }
+            for (int r = 0; r < n; r++) {
+                const int s = sh->act[r];
+                FUSE_LANES x[s][l] = acc[l] ? xt[s][l] : x[s][l];
+            }
+            fl_flux_select(f, &ft, acc);
             int need = 0;
             any = 0;
             for (int l = 0; l < FUSE_W; l++) {
                 solve[l] = 0;
                 if (!live[l]) continue;
-                if (tnorm[l] < norm[l]) {
-                    for (int s = 0; s < FUSE_NSLOT; s++) x[s][l] = xt[s][l];
-                    norm[l] = tnorm[l];
-                    f->qsx[l] = ft.qsx[l];
-                    f->e1a[l] = ft.e1a[l];
-                    f->e1b[l] = ft.e1b[l];
-                    f->e2[l] = ft.e2[l];
-                    f->qif[l] = ft.qif[l];
-                    f->q12[l] = ft.q12[l];
-                    f->rchr2excs[l] = ft.rchr2excs[l];
-                    f->tens2free_1[l] = ft.tens2free_1[l];
-                    f->oflow_1[l] = ft.oflow_1[l];
-                    f->tens2free_2[l] = ft.tens2free_2[l];
-                    f->oflow_2a[l] = ft.oflow_2a[l];
-                    f->oflow_2b[l] = ft.oflow_2b[l];
-                    f->qb_a[l] = ft.qb_a[l];
-                    f->qb_b[l] = ft.qb_b[l];
+                if (acc[l]) {
                     it[l]++;
                     if (it[l] < FUSE_NEWTON_MAXIT && norm[l] > FUSE_NEWTON_TOL)
                         solve[l] = 1;
