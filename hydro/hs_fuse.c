@@ -402,6 +402,8 @@ static double fuse_gamma_p(double a, double lga, double x, double *dens)
 
 /* ---- derived values (docs §3.2) and the time delay (§3.5) ------------------------------------ */
 
+static void fuse_gamma_p_bins(double shape, double lga, double chi, double *cum);
+
 void hs_fuse_derive(const hs_fuse_decisions *d, const double *p, hs_fuse_derived *out)
 {
     hs_fuse_derived r;
@@ -423,10 +425,10 @@ void hs_fuse_derive(const hs_fuse_decisions *d, const double *p, hs_fuse_derived
          * shape TISHAPE, scale χ), 2000 bins on [0, 50] with midpoints; MAXPOW: last bin. */
         const double w = FUSE_TI_MAX / FUSE_TI_BINS, shape = p[HS_FUSE_TISHAPE];
         const double lga = lgamma(shape);
-        double prev = 0.0, sum = 0.0, mid = 0.0;
+        double prev = 0.0, sum = 0.0, mid = 0.0, cums[FUSE_TI_BINS];
+        fuse_gamma_p_bins(shape, lga, r.chi, cums);
         for (int k = 0; k < FUSE_TI_BINS; k++) {
-            const double hi = (k + 1) * w;
-            const double cum = fuse_gamma_p(shape, lga, fmax(0.0, hi - FUSE_TI_OFFSET) / r.chi, NULL);
+            const double cum = cums[k];
             mid = (k + 0.5) * w;
             sum += (cum - prev) * exp(mid / n);
             prev = cum;
@@ -1757,6 +1759,28 @@ FUSE_INLINE void fl_gamma_p(const double *a, const double *lga, const double *x,
         }
         for (int l = 0; l < FUSE_W; l++)
             if (mode[l] == 2) p[l] = 1.0 - pre[l] * h[l];
+    }
+}
+
+/* cum[k] = fuse_gamma_p(shape, lga, max(0, (k + 1) w - offset) / chi) for the FUSE_TI_BINS bins
+ * of POWLAMB (hs_fuse_derive), FUSE_W bins at a time. */
+FUSE_CLONES static void fuse_gamma_p_bins(double shape, double lga, double chi, double *cum)
+{
+    const double w = FUSE_TI_MAX / FUSE_TI_BINS;
+    _Alignas(64) double a[FUSE_W], lg[FUSE_W], x[FUSE_W], p[FUSE_W], dens[FUSE_W];
+    unsigned char in[FUSE_W];
+    for (int l = 0; l < FUSE_W; l++) {
+        a[l] = shape;
+        lg[l] = lga;
+        in[l] = 1;
+    }
+    for (int k0 = 0; k0 < FUSE_TI_BINS; k0 += FUSE_W) {
+        for (int l = 0; l < FUSE_W; l++) {
+            const double hi = (k0 + l + 1) * w;
+            x[l] = fmax(0.0, hi - FUSE_TI_OFFSET) / chi;
+        }
+        fl_gamma_p(a, lg, x, in, p, dens);
+        for (int l = 0; l < FUSE_W && k0 + l < FUSE_TI_BINS; l++) cum[k0 + l] = p[l];
     }
 }
 
