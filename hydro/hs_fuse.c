@@ -2265,6 +2265,85 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
     }
 }
 
+/* fuse_store over lanes: x = x0 + (in - outs) with the outfluxes fixed as fuse_store fixes
+ * them; a lane whose store would fall below 0 takes fuse_store's branch lane by lane (rare; it
+ * calls fmax as fuse_store does). dt is 1 day. */
+FUSE_INLINE void fl_store(double *x, const double *x0, const double *cap, const double *inp,
+                          double *const *out, int n_out, double *spill, const unsigned char *real)
+{
+    const double dt = 1.0;
+    _Alignas(64) double in[FUSE_W], sum[FUSE_W], sn[FUSE_W];
+    FUSE_LANES {
+        in[l] = inp[l];
+        double so = 0.0;
+        for (int k = 0; k < n_out; k++) so += out[k][l];
+        sum[l] = so;
+        sn[l] = x0[l] + dt * (in[l] - so);
+    }
+    int any_neg = 0;
+    for (int l = 0; l < FUSE_W; l++) any_neg |= real[l] && sn[l] < 0.0;
+    if (spill) {
+        FUSE_LANES {
+            const bool over = !(sn[l] < 0.0) && sn[l] > cap[l];
+            const double ex = (sn[l] - cap[l]) / dt;
+            spill[l] = over ? spill[l] + ex : spill[l];
+            sn[l] = over ? x0[l] + dt * (in[l] - sum[l] - ex) : sn[l];
+        }
+    }
+    for (int l = 0; l < FUSE_W && any_neg; l++) {
+        if (!real[l] || !(sn[l] < 0.0)) continue;
+        const double avail = x0[l] / dt + in[l];
+        const double scale = sum[l] > 0.0 ? fmax(0.0, avail) / sum[l] : 0.0;
+        for (int k = 0; k < n_out; k++) out[k][l] *= scale;
+        double so = 0.0;
+        for (int k = 0; k < n_out; k++) so += out[k][l];
+        sn[l] = x0[l] + dt * (in[l] - so);
+    }
+    FUSE_LANES x[l] = sn[l];
+}
+
+/* fuse_update over lanes: the states x from x (start of the day) and the fluxes F, fixed. */
+FUSE_INLINE void fl_update(const fl_par *P, const fuse_shape *sh, double (*x)[FUSE_W],
+                           const double *peff, fl_flux *F, const unsigned char *real)
+{
+    const hs_fuse_decisions *d = &sh->d;
+    _Alignas(64) double in[FUSE_W];
+    FUSE_LANES in[l] = peff[l] - F->qsx[l];
+    if (d->arch1 == HS_FUSE_TENSION2_1) {
+        double *const o0[] = {F->e1a, F->rchr2excs};
+        fl_store(x[0], x[0], P->cap[0], in, o0, 2, F->rchr2excs, real);
+        double *const o1[] = {F->e1b, F->tens2free_1};
+        fl_store(x[1], x[1], P->cap[1], F->rchr2excs, o1, 2, F->tens2free_1, real);
+        double *const o2[] = {F->q12, F->qif, F->oflow_1};
+        fl_store(x[2], x[2], P->cap[2], F->tens2free_1, o2, 3, F->oflow_1, real);
+    } else if (d->arch1 == HS_FUSE_TENSION1_1) {
+        double *const o0[] = {F->e1a, F->tens2free_1};
+        fl_store(x[0], x[0], P->cap[0], in, o0, 2, F->tens2free_1, real);
+        double *const o1[] = {F->q12, F->qif, F->oflow_1};
+        fl_store(x[1], x[1], P->cap[1], F->tens2free_1, o1, 3, F->oflow_1, real);
+        FUSE_LANES x[2][l] = 0.0;
+    } else {
+        double *const o0[] = {F->e1a, F->q12, F->qif, F->oflow_1};
+        fl_store(x[0], x[0], P->cap[0], in, o0, 4, F->oflow_1, real);
+        FUSE_LANES x[1][l] = x[2][l] = 0.0;
+    }
+    if (d->arch2 == HS_FUSE_TENS2PLL_2) {
+        FUSE_LANES in[l] = F->q12[l] * (1.0 - P->percfrac[l]);
+        double *const o3[] = {F->e2, F->tens2free_2};
+        fl_store(x[3], x[3], P->cap[3], in, o3, 2, F->tens2free_2, real);
+        FUSE_LANES in[l] = F->q12[l] * P->percfrac[l] / 2.0 + F->tens2free_2[l] / 2.0;
+        double *const o4[] = {F->qb_a, F->oflow_2a};
+        fl_store(x[4], x[4], P->cap[4], in, o4, 2, F->oflow_2a, real);
+        double *const o5[] = {F->qb_b, F->oflow_2b};
+        fl_store(x[5], x[5], P->cap[5], in, o5, 2, F->oflow_2b, real);
+    } else {
+        double *const o3[] = {F->e2, F->qb_a, F->oflow_2a};
+        const bool bounded = d->arch2 == HS_FUSE_FIXEDSIZ_2;
+        fl_store(x[3], x[3], P->cap[3], F->q12, o3, 3, bounded ? F->oflow_2a : NULL, real);
+        FUSE_LANES x[4][l] = x[5][l] = 0.0;
+    }
+}
+
 /* The state slots, snow bands and parameters of the HRUs hru[0..W) (lanes at and beyond n_real
  * repeat hru[0] and are not computed). */
 typedef struct fl_group {
@@ -2456,19 +2535,12 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
             fl_implicit(P, sh, (const double (*)[FUSE_W])G.x, peff, pet, G.real, &F);
             _Alignas(64) double qinst[FUSE_W];
             double *aet = aet_b[j];
-            for (size_t l = 0; l < n_real; l++) {
-                fuse_flux f = {F.qsx[l],         F.e1a[l],      F.e1b[l],     F.e2[l],
-                               F.qif[l],         F.q12[l],      F.rchr2excs[l], F.tens2free_1[l],
-                               F.oflow_1[l],     F.tens2free_2[l], F.oflow_2a[l], F.oflow_2b[l],
-                               F.qb_a[l],        F.qb_b[l]};
-                double x0[FUSE_NSLOT], x1[FUSE_NSLOT];
-                for (int s = 0; s < FUSE_NSLOT; s++) x0[s] = G.x[s][l];
-                fuse_update(&G.h[l], x0, 1.0, peff[l], &f, x1);
-                for (int s = 0; s < FUSE_NSLOT; s++) G.x[s][l] = x1[s];
-                qinst[l] = fuse_qinst(&f);
-                aet[l] = fuse_aet(&f);
+            fl_update(P, sh, G.x, peff, &F, G.real);
+            FUSE_LANES {
+                qinst[l] = F.qsx[l] + F.oflow_1[l] + F.qif[l] + F.oflow_2a[l] + F.oflow_2b[l] +
+                           F.qb_a[l] + F.qb_b[l]; /* fuse_qinst */
+                aet[l] = F.e1a[l] + F.e1b[l] + F.e2[l]; /* fuse_aet */
             }
-            for (size_t l = n_real; l < FUSE_W; l++) qinst[l] = aet[l] = 0.0;
 
             /* Gamma time delay (§3.5) as a ring of future runoff; a lane adds only its own nw
              * fractions, as fuse_run_hru. */
