@@ -2347,7 +2347,6 @@ FUSE_INLINE void fl_update(const fl_par *P, const fuse_shape *sh, double (*x)[FU
 /* The state slots, snow bands and parameters of the HRUs hru[0..W) (lanes at and beyond n_real
  * repeat hru[0] and are not computed). */
 typedef struct fl_group {
-    fuse_hru h[FUSE_W];
     fl_par P;
     _Alignas(64) double x[FUSE_NSLOT][FUSE_W];
     double swe[HS_FUSE_MAX_BANDS][FUSE_W];
@@ -2366,8 +2365,9 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
     fl_par *P = &G.P;
     for (int l = 0; l < FUSE_W; l++) {
         const size_t i = hru[l];
-        fuse_hru *h = &G.h[l];
-        fuse_hru_setup(m, i, h);
+        fuse_hru hs;
+        const fuse_hru *h = &hs;
+        fuse_hru_setup(m, i, &hs);
         const double *p = h->p;
         const hs_fuse_derived *r = &h->r;
         G.real[l] = (size_t)l < n_real;
@@ -2421,7 +2421,7 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
     _Alignas(64) double mfmax[FUSE_W], mfmin[FUSE_W], mbase[FUSE_W], pxtemp[FUSE_W];
     _Alignas(64) double opg[FUSE_W], lapse[FUSE_W], rf_add[FUSE_W], rf_mlt[FUSE_W];
     for (int l = 0; l < FUSE_W; l++) {
-        const double *p = G.h[l].p;
+        const double *p = m->par + hru[l] * HS_FUSE_NPAR;
         mfmax[l] = p[HS_FUSE_MFMAX];
         mfmin[l] = p[HS_FUSE_MFMIN];
         mbase[l] = p[HS_FUSE_MBASE];
