@@ -13,7 +13,8 @@
  *    cold snow = zero input to the soil; a 0.01-d time delay = no routing; one explicit band =
  *    no hypsometry.
  * 6. Implicit vs explicit sub-steps on the same parameters: measured and bounded.
- * 7. HRU partition independence and continuation of runs: identical bits.
+ * 7. HRU partition independence and continuation of runs: identical bits; an HRU in a full lane
+ *    group, a padded remainder or alone: identical bits, for every parent structure.
  * 8. Error paths: physical limits name parameter, HRU and value; bad options name key and value. */
 #include <math.h>
 #include <stdint.h>
@@ -554,6 +555,57 @@ static void test_partition(hs_ctx *ctx, const bow_forcing *bf)
     free(outs);
 }
 
+/* The implicit parents run in lanes of 8 HRUs (hs_fuse.c, fl_run_group): an HRU in a full group,
+ * in a padded remainder or alone gets the same bits, for every parent structure. */
+static void test_lane_groups(hs_ctx *ctx, const bow_forcing *bf)
+{
+    enum { NH = 11, NT = 1000 };
+    const size_t n = bf->n < NT ? bf->n : NT;
+    double *fp = malloc(3 * NH * bf->n * sizeof *fp);
+    double *outs = malloc(3 * 2 * NH * n * sizeof *outs);
+    if (!fp || !outs) {
+        free(fp);
+        free(outs);
+        return;
+    }
+    double *P = fp, *T = fp + NH * bf->n, *E = fp + 2 * NH * bf->n;
+    bow_forcing_spread(bf, NH, P, T, E);
+    static const char *const structures[4] = {"PRMS", "SACRAMENTO", "TOPMODEL", "VIC"};
+    uint64_t seed = 7u;
+    for (int s = 0; s < 4; s++) {
+        double par[NH * HS_FUSE_NPAR];
+        for (size_t h = 0; h < NH; h++) random_params(&seed, par + h * HS_FUSE_NPAR);
+        const hs_forcing_view f = {.n_time = n, .n_hru = NH, .first_day = bf->start,
+                                   .precip_mm = P, .temp_c = T, .pet_mm = E};
+        const hs_model_option opts[] = {{"FUSE_STRUCTURE", structures[s]}};
+        double storage[3][NH];
+        for (int mode = 0; mode < 3; mode++) {
+            double *q = outs + (size_t)mode * 2 * NH * n;
+            hs_flux_view out = {.runoff_mm = q, .aet_mm = q + NH * n};
+            hs_model *m = make_model(ctx, opts, 1, NH);
+            if (!m) break;
+            HS_CHECK_INT(hs_model_init(m, par, ctx), HS_OK);
+            if (mode == 0) { /* one group of 8 and a remainder of 3 */
+                HS_CHECK_INT(hs_model_run(m, (hs_range){0, NH}, &f, &out, ctx), HS_OK);
+            } else if (mode == 1) { /* every HRU alone, last first */
+                for (size_t h = NH; h-- > 0;)
+                    HS_CHECK_INT(hs_model_run(m, (hs_range){h, 1}, &f, &out, ctx), HS_OK);
+            } else { /* remainders of 5 and 6 */
+                HS_CHECK_INT(hs_model_run(m, (hs_range){5, 6}, &f, &out, ctx), HS_OK);
+                HS_CHECK_INT(hs_model_run(m, (hs_range){0, 5}, &f, &out, ctx), HS_OK);
+            }
+            for (size_t h = 0; h < NH; h++) storage[mode][h] = hs_model_storage_mm(m, h);
+            hs_model_destroy(&m);
+        }
+        HS_CHECK(memcmp(outs, outs + 2 * NH * n, 2 * NH * n * sizeof *outs) == 0);
+        HS_CHECK(memcmp(outs, outs + 4 * NH * n, 2 * NH * n * sizeof *outs) == 0);
+        HS_CHECK(memcmp(storage[0], storage[1], sizeof storage[0]) == 0);
+        HS_CHECK(memcmp(storage[0], storage[2], sizeof storage[0]) == 0);
+    }
+    free(fp);
+    free(outs);
+}
+
 /* ---- 8. registry, parameter table and error paths --------------------------------------------- */
 
 static void expect_param_error(hs_ctx *ctx, hs_model *m, size_t k, double v, const char *text)
@@ -661,6 +713,7 @@ int main(void)
         test_limits(ctx, &bf);
         test_implicit_vs_explicit(ctx, &bf);
         test_partition(ctx, &bf);
+        test_lane_groups(ctx, &bf);
         bow_forcing_free(&bf);
     }
     test_errors(ctx);
