@@ -191,6 +191,8 @@ typedef struct run_args {
     double *q;
 } run_args;
 
+enum { ROUTE_PREFETCH = 2 }; /* steps ahead */
+
 /* Routes segment s at step i of this call (the kernel: pure, no allocation). Reads the runoff of
  * its HRUs and the discharge of its upstream segments at the same step, writes its own. */
 static hs_status route_segment(const run_args *a, size_t s, size_t i, hs_ctx *ctx) {
@@ -200,6 +202,17 @@ static hs_status route_segment(const run_args *a, size_t s, size_t i, hs_ctx *ct
     size_t nh, nu;
     const size_t *hrus = hs_network_hrus(r->net, s, &nh);
     const double *ro = a->runoff + i * r->n_hru;
+#if defined(__GNUC__) || defined(__clang__)
+    /* A step's row of runoff (and of discharge) is read in network order, which scatters it: no
+     * hardware prefetcher follows, and on the distributed Bow (2,396 HRUs, a 19 KB row) the
+     * load of each HRU's runoff missed to memory (61 % of this function, perf). The rows a few
+     * steps ahead are fetched now, HRU by HRU, as the segments come. */
+    if (i + ROUTE_PREFETCH < a->n_steps) {
+        const double *ahead = ro + ROUTE_PREFETCH * r->n_hru;
+        for (size_t j = 0; j < nh; j++) __builtin_prefetch(ahead + hrus[j]);
+        __builtin_prefetch(a->q + (i + ROUTE_PREFETCH) * r->n_seg + s, 1);
+    }
+#endif
     double q_lat = 0.0;
     for (size_t j = 0; j < nh; j++) {
         const double v = ro[hrus[j]];
