@@ -713,6 +713,7 @@ struct remote {
     bool local;     /* synchronous DDS: this process evaluates a share too (MPI rank 0, and the
                        coordinator of forked workers), as worker index 0 */
     double spin_s;  /* forked workers: how long a waiter polls before it blocks (pipe_spin) */
+    struct pollfd *fds; /* [n] forked workers: poll set, reused for every wait */
     int *index;     /* worker index reported in the trajectory */
     pid_t *pid;     /* processes */
     int *to_fd, *from_fd;
@@ -846,6 +847,7 @@ static void remote_destroy(remote **rp, bool keep_scratch, hs_ctx *ctx) {
     }
     hs_free(r->index);
     hs_free(r->pid);
+    hs_free(r->fds);
     hs_free(r->to_fd);
     hs_free(r->from_fd);
     hs_free(r->scratch);
@@ -910,6 +912,7 @@ static hs_status remote_create(engine *g, remote **out) {
         return HS_OK;
     }
     st = HS_ALLOC_ARRAY(ctx, r->pid, n, "workers");
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->fds, n, "workers");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->to_fd, n, "workers");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->from_fd, n, "workers");
     if (st == HS_OK) st = hs_alloc(ctx, n, sizeof *r->scratch, "workers", (void **)&r->scratch);
@@ -1045,8 +1048,7 @@ static hs_status remote_receive(engine *g, remote *r, int *k, bool block) {
                            (int)cap, &src, NULL, g->ctx));
         *k = src - 1;
     } else {
-        struct pollfd *fds = NULL;
-        HS_TRY(HS_ALLOC_ARRAY(g->ctx, fds, (size_t)r->n, "poll"));
+        struct pollfd *fds = r->fds;
         int ready = -1;
         while (ready < 0) {
             for (int j = 0; j < r->n; j++) {
@@ -1057,20 +1059,17 @@ static hs_status remote_receive(engine *g, remote *r, int *k, bool block) {
             if (block) pipe_spin(fds, (nfds_t)r->n, r->spin_s);
             int rc = poll(fds, (nfds_t)r->n, block ? -1 : 0);
             if (rc == 0 && !block) {
-                hs_free(fds);
                 *k = -1;
                 return HS_OK;
             }
             if (rc < 0 && errno == EINTR) continue; /* a stop request: finish what is in flight */
             if (rc < 0) {
-                hs_free(fds);
                 return HS_FAIL(g->ctx, HS_ERR_IO, "waiting for workers: poll: %s",
                                strerror(errno));
             }
             for (int j = 0; j < r->n && ready < 0; j++)
                 if (fds[j].revents) ready = j;
         }
-        hs_free(fds);
         /* a batch reply starts with its count: read it first, then the rest */
         int rc = read_all(r->from_fd[ready], r->rep, (r->lanes ? 1 : REPLY_LEN) * sizeof *r->rep);
         if (rc == 1 && r->lanes) {
