@@ -157,15 +157,20 @@ HGB_INLINE void hgb_production(const size_t W, const bool vec, const bool wet,
         const double a = x1[j], ra = rx1[j];
         double sv = s[j], pr;
         const double exp_ws = ew[j];
-        const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
+        /* vector mode: tanh = (e - 1)/(e + 1) folded into the store's fraction, one division
+         * instead of two: X (e - 1) / ((e + 1) + c (e - 1)) = X tanh / (1 + c tanh) */
+        const double em1 = exp_ws - 1.0, ep1 = exp_ws + 1.0;
+        const double tws = vec ? 0.0 : em1 / ep1;
         if (wet) {
             const double sr = hgb_div(vec, sv, a, ra);
-            const double ps = a * (1.0 - sr * sr) * tws / (1.0 + sr * tws);
+            const double ps = vec ? a * (1.0 - sr * sr) * em1 / (ep1 + sr * em1)
+                                  : a * (1.0 - sr * sr) * tws / (1.0 + sr * tws);
             pr = pn - ps;
             sv = sv + ps;
         } else {
             const double sr = hgb_div(vec, sv, a, ra);
-            const double es = sv * (2.0 - sr) * tws / (1.0 + (1.0 - sr) * tws);
+            const double es = vec ? sv * (2.0 - sr) * em1 / (ep1 + (1.0 - sr) * em1)
+                                  : sv * (2.0 - sr) * tws / (1.0 + (1.0 - sr) * tws);
             sv = sv - es;
             pr = 0.0;
         }
