@@ -508,6 +508,7 @@ struct hs_model_impl {
     size_t *n_weights;    /* [n_hru] */
     double *ring;         /* [n_hru][HS_FUSE_ROUTING_CAP] future runoff, mm */
     size_t *head;         /* [n_hru] ring slot that leaves next */
+    size_t *solver_days;  /* [2][n_hru] implicit days rescued (fuse_rescue), left unconverged */
 };
 
 static void fuse_destroy(hs_model_impl **mp)
@@ -522,6 +523,7 @@ static void fuse_destroy(hs_model_impl **mp)
     hs_free(m->n_weights);
     hs_free(m->ring);
     hs_free(m->head);
+    hs_free(m->solver_days);
     hs_free(m);
     *mp = NULL;
 }
@@ -555,6 +557,7 @@ static hs_status fuse_create(const hs_model_option *opts, size_t n_opts, size_t 
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->ring, n_hru * HS_FUSE_ROUTING_CAP,
                                    "FUSE routing buffers"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->head, n_hru, "FUSE routing buffer heads"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->solver_days, 2 * n_hru, "FUSE solver statistics"), fail);
     /* The melt factor's seasonal sine depends on the day alone: once here, not per HRU-day. */
     for (int leap = 0; leap < 2; leap++)
         for (int doy = 0; doy < 367; doy++) {
@@ -686,6 +689,7 @@ static hs_status fuse_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
         for (size_t b = 0; b < m->opt.n_band; b++) m->swe[b * n + i] = 0.0;
         memset(m->ring + i * HS_FUSE_ROUTING_CAP, 0, HS_FUSE_ROUTING_CAP * sizeof *m->ring);
         m->head[i] = 0;
+        m->solver_days[i] = m->solver_days[n + i] = 0;
     }
     m->initialized = true;
     return HS_OK;
@@ -1274,23 +1278,22 @@ FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, con
     return norm;
 }
 
-/* One implicit Euler step over dt (§3.7): Newton on the active states with the analytic
- * Jacobian and backtracking (the same acceptance rule and tolerance as before); the fluxes at
- * the end state are returned in f (before fixing). */
-FUSE_INLINE void fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const double *x0,
-                               double dt, double peff, double pet, fuse_flux *f)
+/* Newton on g(x) = x - x0 - dt f(x) over the active states, from the guess in x, with the
+ * analytic Jacobian and backtracking (accept the first step length that lowers the residual);
+ * x and f return the end state and its fluxes (before fixing), the result is the end state's
+ * scaled residual (NaN if the evaluation failed). */
+FUSE_INLINE double fuse_newton(const fuse_hru *h, const fuse_shape *sh, const double *x0,
+                               double *x, double dt, double peff, double pet, fuse_flux *f)
 {
-    double x[FUSE_NSLOT], g[FUSE_NSLOT], gt[FUSE_NSLOT], xt[FUSE_NSLOT];
+    double g[FUSE_NSLOT], gt[FUSE_NSLOT], xt[FUSE_NSLOT];
     double jac[FUSE_NSLOT][FUSE_NSLOT], jt[FUSE_NSLOT][FUSE_NSLOT];
     fuse_flux ft;
-    memcpy(x, x0, sizeof x);
     double norm = fuse_newton_eval(h, sh, x0, x, dt, peff, pet, g, jac, f);
     const int n = sh->n;
     for (int it = 0; it < FUSE_NEWTON_MAXIT && norm > FUSE_NEWTON_TOL; it++) {
         double step[FUSE_NSLOT];
         for (int r = 0; r < n; r++) step[r] = -g[r];
         if (!fuse_solve(n, jac, step)) break; /* jac is consumed; a break ends the loop */
-        /* Backtracking: accept the first step length that lowers the residual. */
         double lambda = 1.0, tnorm = norm;
         bool accepted = false;
         for (int ls = 0; ls < 12; ls++, lambda *= 0.5) {
@@ -1302,8 +1305,8 @@ FUSE_INLINE void fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const do
                 break;
             }
         }
-        if (!accepted) break; /* stalled at round-off: keep x; fixing keeps the balance */
-        memcpy(x, xt, sizeof x);
+        if (!accepted) break; /* stalled: the caller decides (fuse_rescue) */
+        memcpy(x, xt, sizeof xt);
         /* Only the n x n active block: a constant in the specialised solvers. */
         for (int r = 0; r < n; r++) {
             g[r] = gt[r];
@@ -1312,6 +1315,63 @@ FUSE_INLINE void fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const do
         *f = ft;
         norm = tnorm;
     }
+    return norm;
+}
+
+/* The day's Newton from the start state failed (stalled far from the root, or ran out of
+ * iterations): 0.03 % of the HRU-days of random parameter sets, typically a Newton step that
+ * drains a fast store below 0 and lands on the kinks of the clipped fluxes, where no step
+ * length lowers the residual. Left alone, such a day keeps an end state whose residual is O(1)
+ * mm, i.e. whatever iterate the solver stopped at. The rescue finds the same implicit Euler
+ * root by continuation in the step length: it solves x - x0 - tau f(x) = 0 for tau growing from
+ * 0 to dt, each solve starting from the previous root (close to it when the increment is
+ * small), halving the increment after a failed solve and doubling it after a good one. The end
+ * state replaces the failed one only if its residual is lower. Scalar and shared by the lanes
+ * (which call it for their failed lanes), so both give the same bits. */
+#define FUSE_RESCUE_STAGE_TOL 1e-9 /* an intermediate root only seeds the next solve */
+enum { FUSE_DAY_CONVERGED, FUSE_DAY_RESCUED, FUSE_DAY_UNCONVERGED }; /* residual <= 1e-12, 1e-9 */
+#define FUSE_RESCUE_MIN_FRACTION (1.0 / 65536.0)
+static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_shape *sh,
+                                                 const double *x0, double dt, double peff,
+                                                 double pet, double failed_norm, fuse_flux *f)
+{
+    const int kept = failed_norm <= FUSE_RESCUE_STAGE_TOL ? FUSE_DAY_RESCUED : FUSE_DAY_UNCONVERGED;
+    double xs[FUSE_NSLOT], xt[FUSE_NSLOT];
+    fuse_flux ft;
+    memcpy(xs, x0, sizeof xs);
+    double tau = 0.0, dtau = dt / 16.0;
+    for (;;) {
+        const bool last = tau + dtau >= dt;
+        const double t1 = last ? dt : tau + dtau;
+        memcpy(xt, xs, sizeof xt);
+        const double norm = fuse_newton(h, sh, x0, xt, t1, peff, pet, &ft);
+        if (last && norm <= FUSE_RESCUE_STAGE_TOL) {
+            if (!(norm < failed_norm) && failed_norm == failed_norm) return kept;
+            *f = ft;
+            return FUSE_DAY_RESCUED;
+        }
+        if (norm <= FUSE_RESCUE_STAGE_TOL) {
+            memcpy(xs, xt, sizeof xs);
+            tau = t1;
+            dtau *= 2.0;
+        } else {
+            dtau *= 0.5;
+            if (dtau < dt * FUSE_RESCUE_MIN_FRACTION) return kept; /* keep the failed solve */
+        }
+    }
+}
+
+/* One implicit Euler step over dt (§3.7): Newton from the start state (fuse_newton), rescued
+ * by continuation where it fails; the fluxes at the end state are returned in f (before
+ * fixing), the result is a FUSE_DAY_* code. */
+FUSE_INLINE int fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const double *x0,
+                              double dt, double peff, double pet, fuse_flux *f)
+{
+    double x[FUSE_NSLOT];
+    memcpy(x, x0, sizeof x);
+    const double norm = fuse_newton(h, sh, x0, x, dt, peff, pet, f);
+    if (norm <= FUSE_NEWTON_TOL) return FUSE_DAY_CONVERGED;
+    return fuse_rescue(h, sh, x0, dt, peff, pet, norm, f);
 }
 
 /* The parent structures' shapes, for the HRU lanes (fl_run_group): their decisions and active
@@ -1335,21 +1395,21 @@ static const fuse_shape fuse_shape_vic = {
      .qperc = HS_FUSE_PERC_W2SAT, .esoil = HS_FUSE_ROOTWEIGHT, .qintf = HS_FUSE_INTFLWNONE},
     2, 2, {0, -1, -1, 1, -1, -1}, {0, 3}};
 
-typedef void (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, double dt, double peff,
-                                 double pet, fuse_flux *f);
+typedef int (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, double dt, double peff,
+                                double pet, fuse_flux *f);
 
-static void fuse_implicit_generic(const fuse_hru *h, const double *x0, double dt, double peff,
-                                  double pet, fuse_flux *f)
+static int fuse_implicit_generic(const fuse_hru *h, const double *x0, double dt, double peff,
+                                 double pet, fuse_flux *f)
 {
-    fuse_implicit(h, &h->shape, x0, dt, peff, pet, f);
+    return fuse_implicit(h, &h->shape, x0, dt, peff, pet, f);
 }
 /* The parent structures' scalar solvers, for HRUs that run alone (a lumped basin, or the few
  * left over after the lane groups): specialised as the lanes are, same bits. */
 #define FUSE_IMPLICIT_FOR(name)                                                                  \
-    static void fuse_implicit_##name(const fuse_hru *h, const double *x0, double dt,             \
-                                     double peff, double pet, fuse_flux *f)                      \
+    static int fuse_implicit_##name(const fuse_hru *h, const double *x0, double dt,              \
+                                    double peff, double pet, fuse_flux *f)                       \
     {                                                                                            \
-        fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f);                              \
+        return fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f);                       \
     }
 FUSE_IMPLICIT_FOR(prms)
 FUSE_IMPLICIT_FOR(sac)
@@ -1436,6 +1496,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
     const double *w = m->weights + i * HS_FUSE_ROUTING_CAP;
     const size_t nw = m->n_weights[i];
     size_t head = m->head[i];
+    size_t n_solver_days[2] = {0, 0};
 
     /* Day of year, advanced incrementally (hs_day_to_ymd once per run and HRU). */
     int year, month, day;
@@ -1487,7 +1548,8 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
         if (o->implicit) {
             double x0[FUSE_NSLOT];
             memcpy(x0, x, sizeof x0);
-            implicit(&h, x0, 1.0, peff, pet, &f);
+            const int solved = implicit(&h, x0, 1.0, peff, pet, &f);
+            if (solved != FUSE_DAY_CONVERGED) n_solver_days[solved - 1]++;
             fuse_update(&h, x0, 1.0, peff, &f, x);
             qinst = fuse_qinst(&f);
             aet = fuse_aet(&f);
@@ -1521,6 +1583,8 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
     for (int s = 0; s < FUSE_NSLOT; s++) m->state[(size_t)s * n + i] = x[s];
     for (size_t b = 0; b < o->n_band; b++) m->swe[b * n + i] = swe[b];
     m->head[i] = head;
+    m->solver_days[i] += n_solver_days[0];
+    m->solver_days[n + i] += n_solver_days[1];
 }
 
 /* ---- HRU lanes: the implicit solver over groups of HRUs (SIMD) --------------------------------
@@ -2235,11 +2299,11 @@ FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FU
  * f the fluxes at the end state of each lane. `real` marks the lanes worth computing. */
 FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double (*x0)[FUSE_W],
                              const double *peff, const double *pet, const unsigned char *real,
-                             fl_flux *f)
+                             fl_flux *f, double *norm)
 {
     _Alignas(64) double x[FUSE_NSLOT][FUSE_W], xt[FUSE_NSLOT][FUSE_W], g[FUSE_NSLOT][FUSE_W];
     _Alignas(64) double step[FUSE_NSLOT][FUSE_W], jac[FUSE_NSLOT][FUSE_NSLOT][FUSE_W];
-    _Alignas(64) double norm[FUSE_W], tnorm[FUSE_W], lambda[FUSE_W];
+    _Alignas(64) double tnorm[FUSE_W], lambda[FUSE_W];
     int it[FUSE_W], ls[FUSE_W];
     unsigned char live[FUSE_W], solve[FUSE_W], ok[FUSE_W];
     fl_flux ft;
@@ -2302,7 +2366,7 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
                 } else if (++ls[l] < 12) {
                     lambda[l] *= 0.5;
                 } else {
-                    live[l] = 0; /* stalled at round-off: keep x; fixing keeps the balance */
+                    live[l] = 0; /* stalled: the caller rescues it (fuse_rescue) */
                 }
                 need |= solve[l];
                 any |= live[l];
@@ -2395,12 +2459,44 @@ FUSE_INLINE void fl_update(const fl_par *P, const fuse_shape *sh, double (*x)[FU
  * repeat hru[0] and are not computed). */
 typedef struct fl_group {
     fl_par P;
+    fuse_hru hru_consts[FUSE_W]; /* for fuse_rescue */
     _Alignas(64) double x[FUSE_NSLOT][FUSE_W];
     double swe[HS_FUSE_MAX_BANDS][FUSE_W];
     double ring[HS_FUSE_ROUTING_CAP][FUSE_W];
     unsigned char has_w[HS_FUSE_ROUTING_CAP][FUSE_W];
     unsigned char real[FUSE_W];
 } fl_group;
+
+/* fuse_implicit's rescue for lane l of a group whose Newton failed (rare): the scalar
+ * fuse_rescue on the lane's constants, its fluxes written back into the lane. */
+static __attribute__((noinline)) int fl_rescue_lane(const fl_group *G, const fuse_shape *sh,
+                                                    fl_flux *F, int l, const double *peff,
+                                                    const double *pet, double failed_norm)
+{
+    double x0[FUSE_NSLOT];
+    for (int s = 0; s < FUSE_NSLOT; s++) x0[s] = G->x[s][l];
+    fuse_flux f = {.qsx = F->qsx[l], .e1a = F->e1a[l], .e1b = F->e1b[l], .e2 = F->e2[l],
+                   .qif = F->qif[l], .q12 = F->q12[l], .rchr2excs = F->rchr2excs[l],
+                   .tens2free_1 = F->tens2free_1[l], .oflow_1 = F->oflow_1[l],
+                   .tens2free_2 = F->tens2free_2[l], .oflow_2a = F->oflow_2a[l],
+                   .oflow_2b = F->oflow_2b[l], .qb_a = F->qb_a[l], .qb_b = F->qb_b[l]};
+    const int day = fuse_rescue(&G->hru_consts[l], sh, x0, 1.0, peff[l], pet[l], failed_norm, &f);
+    F->qsx[l] = f.qsx;
+    F->e1a[l] = f.e1a;
+    F->e1b[l] = f.e1b;
+    F->e2[l] = f.e2;
+    F->qif[l] = f.qif;
+    F->q12[l] = f.q12;
+    F->rchr2excs[l] = f.rchr2excs;
+    F->tens2free_1[l] = f.tens2free_1;
+    F->oflow_1[l] = f.oflow_1;
+    F->tens2free_2[l] = f.tens2free_2;
+    F->oflow_2a[l] = f.oflow_2a;
+    F->oflow_2b[l] = f.oflow_2b;
+    F->qb_a[l] = f.qb_a;
+    F->qb_b[l] = f.qb_b;
+    return day;
+}
 
 /* fuse_run_hru for the lanes of a group (the implicit numerics only). */
 FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size_t *hru,
@@ -2409,12 +2505,12 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
     const size_t n = m->n_hru, nt = fv->n_time;
     const fuse_options *o = &m->opt;
     fl_group G;
+    size_t n_solver_days[2][FUSE_W] = {{0}};
     fl_par *P = &G.P;
     for (int l = 0; l < FUSE_W; l++) {
         const size_t i = hru[l];
-        fuse_hru hs;
-        const fuse_hru *h = &hs;
-        fuse_hru_setup(m, i, &hs);
+        fuse_hru *h = &G.hru_consts[l];
+        fuse_hru_setup(m, i, h);
         const double *p = h->p;
         const hs_fuse_derived *r = &h->r;
         G.real[l] = (size_t)l < n_real;
@@ -2579,7 +2675,11 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
 
             /* Soil over the day (§3.7), then FIX_STATES per lane (fuse_update). */
             fl_flux F;
-            fl_implicit(P, sh, (const double (*)[FUSE_W])G.x, peff, pet, G.real, &F);
+            _Alignas(64) double norm[FUSE_W];
+            fl_implicit(P, sh, (const double (*)[FUSE_W])G.x, peff, pet, G.real, &F, norm);
+            for (int l = 0; l < FUSE_W; l++)
+                if (G.real[l] && !(norm[l] <= FUSE_NEWTON_TOL))
+                    n_solver_days[fl_rescue_lane(&G, sh, &F, l, peff, pet, norm[l]) - 1][l]++;
             _Alignas(64) double qinst[FUSE_W];
             double *aet = aet_b[j];
             fl_update(P, sh, G.x, peff, &F, G.real);
@@ -2628,6 +2728,8 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
         for (size_t k = 0; k < HS_FUSE_ROUTING_CAP; k++)
             ring[(hd + k) & FUSE_RING_MASK] = G.ring[k][l];
         m->head[i] = (hd + head) & FUSE_RING_MASK;
+        m->solver_days[i] += n_solver_days[0][l];
+        m->solver_days[n + i] += n_solver_days[1][l];
     }
 }
 
@@ -2726,3 +2828,17 @@ const hs_model_ops hs_fuse_ops = {
     .storage_mm = fuse_storage_mm,
     .destroy = fuse_destroy,
 };
+
+bool hs_fuse_solver_days(const hs_model *model, size_t *rescued, size_t *unconverged)
+{
+    if (hs_model_get_ops(model) != &hs_fuse_ops) return false;
+    const hs_model_impl *m = hs_model_get_impl(model);
+    size_t a = 0, b = 0;
+    for (size_t i = 0; i < m->n_hru; i++) {
+        a += m->solver_days[i];
+        b += m->solver_days[m->n_hru + i];
+    }
+    if (rescued) *rescued = a;
+    if (unconverged) *unconverged = b;
+    return true;
+}

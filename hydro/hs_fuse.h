@@ -109,4 +109,11 @@ HS_API void hs_fuse_derive(const hs_fuse_decisions *d, const double *p, hs_fuse_
  *  when the fractions do not fall below epsilon within cap steps. Pure, thread-safe. */
 HS_API size_t hs_fuse_gamma_fractions(double timedelay_d, double *f, size_t cap);
 
+/** Implicit-solver diagnostics of `model` since its last hs_model_init, summed over HRUs:
+ *  HRU-days whose Newton from the start state failed and were rescued by continuation to a
+ *  residual <= 1e-9 (`rescued`), and those left with a larger residual (`unconverged`; their
+ *  mass balance still holds). Either pointer may be NULL. false when model is not FUSE. Not
+ *  thread-safe against a concurrent hs_model_run. */
+HS_API bool hs_fuse_solver_days(const hs_model *model, size_t *rescued, size_t *unconverged);
+
 #endif /* HS_HYDRO_FUSE_H */
