@@ -31,10 +31,12 @@
  * HRUs, section "HRU lanes" below), with the scalar code's bits: runoff, AET and storage are
  * identical to the one-HRU-at-a-time solver (max difference 0 on the Bow, 379 and 101 HRUs with
  * varied and random parameters, every parent, bands, additive rainfall error, any HRU and time
- * split). Other decision sets and the explicit numerics run one HRU at a time. pow() stays glibc's
- * (its bits): a vectorised exp(e ln x) gained ~5 % on VIC and moved PRMS and Sacramento runoff by
- * up to 70 % on days where Newton stalls (the end state of a stalled solve depends on the last
- * bits of every flux), so it is not used. docs/performance.md has the costs. */
+ * split). Other decision sets and the explicit numerics run one HRU at a time. The implicit
+ * solver's pow and logistic exp are vectorisable (fuse_pow, hs_vm_exp: within ~1e-13 relative of
+ * glibc's; the explicit numerics keep glibc's pow). That became possible once failed Newton
+ * solves were rescued (fuse_rescue): before, a day where Newton stalled far from the root kept
+ * whatever iterate it stopped at, and such days' runoff moved by up to 70 % with the last bits
+ * of pow. docs/performance.md has the costs. */
 #include "hs_fuse.h"
 
 #include <errno.h>
@@ -1096,7 +1098,7 @@ static inline double fd_logistic_z(fuse_dual s, double smax)
 /* Fluxes (fuse_fluxes' equations plus the logistic overflow of §3.3 item 7) and the state derivatives dx with
  * their gradients, at states xin. */
 FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double *xin,
-                           double peff, double pet, fuse_flux *f, fuse_dual *dx, bool libm)
+                           double peff, double pet, fuse_flux *f, fuse_dual *dx)
 {
     const hs_fuse_decisions *d = &sh->d;
     const int ng = sh->ng;
@@ -1140,19 +1142,15 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
         tens2 = fd_min(ng, watr2, r->maxtens_2);
     }
 
-    /* The powers below: their bases depend on the states only, so they are computed together.
-     * libm (a model of at most FUSE_ALONE_MAX HRUs, whose HRUs never run in lanes, and decision
-     * sets without lanes): glibc's pow, the fastest in scalar code. Otherwise fuse_pow, the
-     * lanes' pow, in one loop that vectorises (its latency, not its throughput, is what a
-     * scalar solver sees: +10 to +40 % per HRU-step against glibc's pow). */
+    /* The bases of the powers below depend on the states only: their fuse_pow run together in
+     * one loop, which vectorises (fuse_pow's latency, ~160 cycles, is what a lone HRU waits for;
+     * the lanes vectorise over HRUs instead). Each is the same fuse_pow as in the lanes. */
     enum { POW_AC, POW_Q12, POW_QB, POW_N };
     fuse_dual pow_base[POW_N] = {zero, zero, zero};
     double pow_a[4] = {1.0, 1.0, 1.0, 1.0}, pow_e[4] = {1.0, 1.0, 1.0, 1.0}, pw[4];
-    bool pow_used[POW_N] = {false, true, false};
     if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
         pow_base[POW_AC] = fd_sub(ng, fd_const(1.0), fd_min(ng, fd_div(ng, watr1, maxwatr1), 1.0));
         pow_e[POW_AC] = p[HS_FUSE_AXV_BEXP];
-        pow_used[POW_AC] = true;
     }
     if (d->qperc == HS_FUSE_PERC_F2SAT) {
         pow_base[POW_Q12] = fd_ratio(ng, free1, r->maxfree_1);
@@ -1167,19 +1165,13 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
     if (d->arch2 == HS_FUSE_UNLIMPOW_2) {
         pow_base[POW_QB] = fd_div(ng, watr2, maxwatr2);
         pow_e[POW_QB] = p[HS_FUSE_QB_POWR];
-        pow_used[POW_QB] = true;
     } else if (d->arch2 == HS_FUSE_FIXEDSIZ_2) {
         pow_base[POW_QB] = fd_min(ng, fd_div(ng, watr2, maxwatr2), 1.0);
         pow_e[POW_QB] = p[HS_FUSE_QB_POWR];
-        pow_used[POW_QB] = true;
     }
     for (int k = 0; k < POW_N; k++) pow_a[k] = pow_base[k].v;
-    if (libm) {
-        for (int k = 0; k < POW_N; k++) pw[k] = pow_used[k] ? pow(pow_a[k], pow_e[k]) : 1.0;
-    } else {
 #pragma omp simd
-        for (int k = 0; k < 4; k++) pw[k] = fuse_pow(pow_a[k], pow_e[k]);
-    }
+    for (int k = 0; k < 4; k++) pw[k] = fuse_pow(pow_a[k], pow_e[k]);
 
     /* 1. Saturated area and surface runoff. */
     fuse_dual ac;
@@ -1293,9 +1285,7 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
         lg_near |= !(lg_z[k] > 50.0);
         lg_ez[k] = 0.0;
     }
-    if (lg_near && libm) {
-        for (int k = 0; k < n_lg; k++) lg_ez[k] = lg_z[k] > 50.0 ? 0.0 : exp(lg_z[k]);
-    } else if (lg_near) {
+    if (lg_near) {
 #pragma omp simd
         for (int k = 0; k < 8; k++) { /* as fl_logistic */
             const bool far = lg_z[k] > 50.0;
@@ -1369,11 +1359,10 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
  * at x; returns the max scaled |g| (NaN propagates as "not converged"). */
 FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, const double *x0,
                                     const double *x, double dt, double peff, double pet,
-                                    double *g, double jac[FUSE_NSLOT][FUSE_NSLOT], fuse_flux *f,
-                                    bool libm)
+                                    double *g, double jac[FUSE_NSLOT][FUSE_NSLOT], fuse_flux *f)
 {
     fuse_dual dx[FUSE_NSLOT];
-    fuse_eval(h, sh, x, peff, pet, f, dx, libm);
+    fuse_eval(h, sh, x, peff, pet, f, dx);
     double norm = 0.0;
     const int n = sh->n;
     for (int r = 0; r < n; r++) {
@@ -1392,13 +1381,12 @@ FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, con
  * x and f return the end state and its fluxes (before fixing), the result is the end state's
  * scaled residual (NaN if the evaluation failed). */
 FUSE_INLINE double fuse_newton(const fuse_hru *h, const fuse_shape *sh, const double *x0,
-                               double *x, double dt, double peff, double pet, fuse_flux *f,
-                               bool libm)
+                               double *x, double dt, double peff, double pet, fuse_flux *f)
 {
     double g[FUSE_NSLOT], gt[FUSE_NSLOT], xt[FUSE_NSLOT];
     double jac[FUSE_NSLOT][FUSE_NSLOT], jt[FUSE_NSLOT][FUSE_NSLOT];
     fuse_flux ft;
-    double norm = fuse_newton_eval(h, sh, x0, x, dt, peff, pet, g, jac, f, libm);
+    double norm = fuse_newton_eval(h, sh, x0, x, dt, peff, pet, g, jac, f);
     const int n = sh->n;
     for (int it = 0; it < FUSE_NEWTON_MAXIT && norm > FUSE_NEWTON_TOL; it++) {
         double step[FUSE_NSLOT];
@@ -1409,7 +1397,7 @@ FUSE_INLINE double fuse_newton(const fuse_hru *h, const fuse_shape *sh, const do
         for (int ls = 0; ls < 12; ls++, lambda *= 0.5) {
             memcpy(xt, x, sizeof xt);
             for (int r = 0; r < n; r++) xt[sh->act[r]] += lambda * step[r];
-            tnorm = fuse_newton_eval(h, sh, x0, xt, dt, peff, pet, gt, jt, &ft, libm);
+            tnorm = fuse_newton_eval(h, sh, x0, xt, dt, peff, pet, gt, jt, &ft);
             if (tnorm < norm) {
                 accepted = true;
                 break;
@@ -1443,8 +1431,7 @@ enum { FUSE_DAY_CONVERGED, FUSE_DAY_RESCUED, FUSE_DAY_UNCONVERGED }; /* residual
 #define FUSE_RESCUE_MIN_FRACTION (1.0 / 65536.0)
 static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_shape *sh,
                                                  const double *x0, double dt, double peff,
-                                                 double pet, double failed_norm, fuse_flux *f,
-                                                 bool libm)
+                                                 double pet, double failed_norm, fuse_flux *f)
 {
     const int kept = failed_norm <= FUSE_RESCUE_STAGE_TOL ? FUSE_DAY_RESCUED : FUSE_DAY_UNCONVERGED;
     double xs[FUSE_NSLOT], xt[FUSE_NSLOT];
@@ -1455,7 +1442,7 @@ static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_s
         const bool last = tau + dtau >= dt;
         const double t1 = last ? dt : tau + dtau;
         memcpy(xt, xs, sizeof xt);
-        const double norm = fuse_newton(h, sh, x0, xt, t1, peff, pet, &ft, libm);
+        const double norm = fuse_newton(h, sh, x0, xt, t1, peff, pet, &ft);
         if (last && norm <= FUSE_RESCUE_STAGE_TOL) {
             if (!(norm < failed_norm) && failed_norm == failed_norm) return kept;
             *f = ft;
@@ -1476,13 +1463,13 @@ static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_s
  * by continuation where it fails; the fluxes at the end state are returned in f (before
  * fixing), the result is a FUSE_DAY_* code. */
 FUSE_INLINE int fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const double *x0,
-                              double dt, double peff, double pet, fuse_flux *f, bool libm)
+                              double dt, double peff, double pet, fuse_flux *f)
 {
     double x[FUSE_NSLOT];
     memcpy(x, x0, sizeof x);
-    const double norm = fuse_newton(h, sh, x0, x, dt, peff, pet, f, libm);
+    const double norm = fuse_newton(h, sh, x0, x, dt, peff, pet, f);
     if (norm <= FUSE_NEWTON_TOL) return FUSE_DAY_CONVERGED;
-    return fuse_rescue(h, sh, x0, dt, peff, pet, norm, f, libm);
+    return fuse_rescue(h, sh, x0, dt, peff, pet, norm, f);
 }
 
 /* The parent structures' shapes, for the HRU lanes (fl_run_group): their decisions and active
@@ -1530,20 +1517,16 @@ typedef int (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, double dt, 
 static int fuse_implicit_generic(const fuse_hru *h, const double *x0, double dt, double peff,
                                  double pet, fuse_flux *f)
 {
-    return fuse_implicit(h, &h->shape, x0, dt, peff, pet, f, true); /* never in lanes */
+    return fuse_implicit(h, &h->shape, x0, dt, peff, pet, f);
 }
 /* The parent structures' scalar solvers, for HRUs that run alone (a lumped basin, or the few
  * left over after the lane groups): specialised as the lanes are, same bits. */
 #define FUSE_IMPLICIT_FOR(name)                                                                  \
-    FUSE_SCALAR_CLONES static int fuse_implicit_##name(const fuse_hru *h, const double *x0, double dt,              \
-                                    double peff, double pet, fuse_flux *f)                       \
+    FUSE_SCALAR_CLONES static int fuse_implicit_##name(const fuse_hru *h, const double *x0,      \
+                                                       double dt, double peff, double pet,       \
+                                                       fuse_flux *f)                             \
     {                                                                                            \
-        return fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f, false);                \
-    }                                                                                            \
-    static int fuse_implicit_##name##_libm(const fuse_hru *h, const double *x0, double dt,       \
-                                           double peff, double pet, fuse_flux *f)                \
-    {                                                                                            \
-        return fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f, true);                 \
+        return fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f);                       \
     }
 FUSE_IMPLICIT_FOR(prms)
 FUSE_IMPLICIT_FOR(sac)
@@ -1571,22 +1554,13 @@ static int fuse_pick_parent(const fuse_hru *h)
     return -1;
 }
 
-/* Leftover HRUs (fewer than a lane group) run alone up to this many (fuse_run). A model of at
- * most this many HRUs therefore never runs an HRU in lanes, whatever the range. */
-enum { FUSE_ALONE_MAX = 4 };
-
-/* The specialised scalar solver of h's structure, or the generic one. In a model that never
- * runs lanes (at most FUSE_ALONE_MAX HRUs: a lumped basin) the solver with glibc's pow and exp
- * (faster alone); otherwise the one with the lanes' bits. */
-static fuse_implicit_fn fuse_pick_implicit(const fuse_hru *h, size_t n_hru_model)
+/* The specialised scalar solver of h's structure, or the generic one. */
+static fuse_implicit_fn fuse_pick_implicit(const fuse_hru *h)
 {
-    static const fuse_implicit_fn lane_bits[] = {fuse_implicit_prms, fuse_implicit_sac,
-                                                 fuse_implicit_topmodel, fuse_implicit_vic};
-    static const fuse_implicit_fn libm[] = {fuse_implicit_prms_libm, fuse_implicit_sac_libm,
-                                            fuse_implicit_topmodel_libm, fuse_implicit_vic_libm};
+    static const fuse_implicit_fn tab[] = {fuse_implicit_prms, fuse_implicit_sac,
+                                           fuse_implicit_topmodel, fuse_implicit_vic};
     const int k = fuse_pick_parent(h);
-    if (k < 0) return fuse_implicit_generic;
-    return n_hru_model <= FUSE_ALONE_MAX ? libm[k] : lane_bits[k];
+    return k >= 0 ? tab[k] : fuse_implicit_generic;
 }
 
 /* ---- the kernel ------------------------------------------------------------------------------ */
@@ -1626,7 +1600,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
     const fuse_options *o = &m->opt;
     fuse_hru h;
     fuse_hru_setup(m, i, &h);
-    const fuse_implicit_fn implicit = fuse_pick_implicit(&h, m->n_hru);
+    const fuse_implicit_fn implicit = fuse_pick_implicit(&h);
     const double *p = h.p;
     const bool snow = h.d.snowm == HS_FUSE_TEMP_INDEX;
     const bool additive = h.d.rferr == HS_FUSE_ADDITIVE_E;
@@ -1740,10 +1714,11 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
  * IEEE operations; contraction into FMAs is off (-ffp-contract=off, hydro/CMakeLists.txt);
  * branches become selects of the same comparisons; the few rewrites are exact identities
  * (d * (1/c) for gradient rows of 0 and 1, * 0.5 for / 2, hoisted day-independent terms computed
- * by the same expression); and the libm calls (pow, exp, log, lgamma, fmax) stay the scalar
- * calls, lane by lane. Newton runs in lock step: a round evaluates the trial point of every lane
- * still iterating, then each lane accepts, backtracks or stops by the scalar rules; a stopped lane
- * is frozen (its libm calls are skipped, its results selected away), so its iteration sequence is
+ * by the same expression); pow and the smoother's exp are fuse_pow and hs_vm_exp in both (written
+ * to vectorise), and the other libm calls (exp and log of the incomplete gamma, lgamma, fmax)
+ * stay the scalar calls, lane by lane. Newton runs in lock step: a round evaluates the trial
+ * point of every lane still iterating, then each lane accepts, backtracks or stops by the scalar
+ * rules; a stopped lane is frozen (its results selected away), so its iteration sequence is
  * its own whatever the other lanes do (measured: ~3.1 rounds per group-day for ~3.0 evaluations
  * per HRU-day, so lock step wastes little). A group that is not full is padded with copies of its
  * first HRU, never computed and dropped: an HRU's bits do not depend on the partition of the HRU
@@ -2615,8 +2590,7 @@ static __attribute__((noinline)) int fl_rescue_lane(const fl_group *G, const fus
                    .tens2free_1 = F->tens2free_1[l], .oflow_1 = F->oflow_1[l],
                    .tens2free_2 = F->tens2free_2[l], .oflow_2a = F->oflow_2a[l],
                    .oflow_2b = F->oflow_2b[l], .qb_a = F->qb_a[l], .qb_b = F->qb_b[l]};
-    const int day =
-        fuse_rescue(&G->hru_consts[l], sh, x0, 1.0, peff[l], pet[l], failed_norm, &f, false);
+    const int day = fuse_rescue(&G->hru_consts[l], sh, x0, 1.0, peff[l], pet[l], failed_norm, &f);
     F->qsx[l] = f.qsx;
     F->e1a[l] = f.e1a;
     F->e1b[l] = f.e1b;
@@ -2884,6 +2858,7 @@ FUSE_GROUP_FOR(topmodel)
 FUSE_GROUP_FOR(vic)
 #undef FUSE_GROUP_FOR
 
+enum { FUSE_ALONE_MAX = 4 }; /* leftover HRUs (fewer than a lane group) run alone up to this */
 
 static hs_status fuse_run(hs_model_impl *m, hs_range hrus, const hs_forcing_view *f,
                           const hs_flux_view *out, hs_ctx *ctx)
