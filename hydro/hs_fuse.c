@@ -730,28 +730,18 @@ typedef struct fuse_flux {
     double qb_a, qb_b;       /* baseflow (qb_a is Q_b of single-state layers) */
 } fuse_flux;
 
-/* pow(a, e) for the implicit solver's flux code, e > 0: exp(e ln|a|) from hs_vmath.h, which
+/* pow(a, e) for the implicit solver's flux code, e > 0: exp(e ln a) from hs_vmath.h, which
  * vectorises in the HRU lanes where glibc's pow was a call per lane (42 % of the VIC kernel);
  * the scalar solvers use it too, so an HRU gives the same bits alone or in a lane (the explicit
- * numerics, scalar only, keep glibc's pow: faster there). Within ~|e ln a| ulp of the
- * correctly rounded power (< 1e-13 relative for the bases and exponents of §3.6), far inside the
- * Newton tolerance. glibc's special cases where they can occur: a = 0 gives 0; a < 0 (a Newton
- * trial below an empty store) gives NaN, or +-|a|^e for an integer e; overflow gives inf. */
+ * numerics, scalar only, keep glibc's pow: faster there). Within ~|e ln a| ulp of the correctly
+ * rounded power (< 1e-13 relative for the bases and exponents of §3.6), far inside the Newton
+ * tolerance. The bases are clipped states and ratios, never negative (a negative one would give
+ * NaN, as glibc's does for a non-integer e), nor large enough to overflow (e ln a > 709 would
+ * need a store 1e30 times its capacity); a = 0 gives 0. */
 static inline __attribute__((always_inline)) double fuse_pow(double a, double e)
 {
-    const double m = fabs(a);
-    const double y = e * hs_vm_log(m > 0.0 ? m : 1.0);
-    const bool big = y > 709.0;
-    double r = hs_vm_exp(big ? 0.0 : y);
-    r = big ? HUGE_VAL : r;
-    /* e is an integer, an odd one (0 < e < 2^51): rounding by the 2^52 magic number, no floor()
-     * call (the x86-64 baseline has no vector floor). */
-    const double half = 0.5 * e;
-    const bool integer = (e + 0x1p52) - 0x1p52 == e;
-    const bool odd = integer && (half + 0x1p52) - 0x1p52 != half;
-    const double neg = integer ? (odd ? -r : r) : NAN;
-    r = a < 0.0 ? neg : r;
-    return a == 0.0 ? 0.0 : r;
+    const double r = hs_vm_exp(e * hs_vm_log(a > 0.0 ? a : 1.0));
+    return a > 0.0 ? r : (a == 0.0 ? 0.0 : NAN);
 }
 
 static inline double fuse_clip(double x, double cap) { return x < 0.0 ? 0.0 : (x > cap ? cap : x); }
