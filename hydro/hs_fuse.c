@@ -1419,6 +1419,7 @@ FUSE_INLINE double fuse_newton(const fuse_hru *h, const fuse_shape *sh, const do
 #define FUSE_RESCUE_STAGE_TOL 1e-9 /* an intermediate root only seeds the next solve */
 enum { FUSE_DAY_CONVERGED, FUSE_DAY_RESCUED, FUSE_DAY_UNCONVERGED }; /* residual <= 1e-12, 1e-9 */
 #define FUSE_RESCUE_MIN_FRACTION (1.0 / 65536.0)
+#define FUSE_RESCUE_MAX_STAGES 256 /* bounds the cost of a hopeless day (5 on average in tests) */
 static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_shape *sh,
                                                  const double *x0, double dt, double peff,
                                                  double pet, double failed_norm, fuse_flux *f)
@@ -1428,7 +1429,7 @@ static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_s
     fuse_flux ft;
     memcpy(xs, x0, sizeof xs);
     double tau = 0.0, dtau = dt / 16.0;
-    for (;;) {
+    for (int stage = 0; stage < FUSE_RESCUE_MAX_STAGES; stage++) {
         const bool last = tau + dtau >= dt;
         const double t1 = last ? dt : tau + dtau;
         memcpy(xt, xs, sizeof xt);
@@ -1447,6 +1448,7 @@ static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_s
             if (dtau < dt * FUSE_RESCUE_MIN_FRACTION) return kept; /* keep the failed solve */
         }
     }
+    return kept;
 }
 
 /* One implicit Euler step over dt (§3.7): Newton from the start state (fuse_newton), rescued
