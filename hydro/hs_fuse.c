@@ -2575,28 +2575,19 @@ static __attribute__((noinline)) int fl_rescue_lane(const fl_group *G, const fus
                                                     fl_flux *F, int l, const double *peff,
                                                     const double *pet, double failed_norm)
 {
-    double x0[FUSE_NSLOT];
+    /* fuse_flux and fl_flux list the same fluxes in the same order: a scalar, an array of lanes */
+    enum { N_FLUX = (int)(sizeof(fuse_flux) / sizeof(double)) };
+    _Static_assert(sizeof(fuse_flux) == N_FLUX * sizeof(double), "fuse_flux: doubles only");
+    _Static_assert(sizeof(fl_flux) == N_FLUX * FUSE_W * sizeof(double), "fl_flux: lane arrays");
+    double x0[FUSE_NSLOT], fv[N_FLUX];
+    double(*lanes)[FUSE_W] = (double(*)[FUSE_W])(void *)F;
     for (int s = 0; s < FUSE_NSLOT; s++) x0[s] = G->x[s][l];
-    fuse_flux f = {.qsx = F->qsx[l], .e1a = F->e1a[l], .e1b = F->e1b[l], .e2 = F->e2[l],
-                   .qif = F->qif[l], .q12 = F->q12[l], .rchr2excs = F->rchr2excs[l],
-                   .tens2free_1 = F->tens2free_1[l], .oflow_1 = F->oflow_1[l],
-                   .tens2free_2 = F->tens2free_2[l], .oflow_2a = F->oflow_2a[l],
-                   .oflow_2b = F->oflow_2b[l], .qb_a = F->qb_a[l], .qb_b = F->qb_b[l]};
+    for (int k = 0; k < N_FLUX; k++) fv[k] = lanes[k][l];
+    fuse_flux f;
+    memcpy(&f, fv, sizeof f);
     const int day = fuse_rescue(&G->hru_consts[l], sh, x0, 1.0, peff[l], pet[l], failed_norm, &f);
-    F->qsx[l] = f.qsx;
-    F->e1a[l] = f.e1a;
-    F->e1b[l] = f.e1b;
-    F->e2[l] = f.e2;
-    F->qif[l] = f.qif;
-    F->q12[l] = f.q12;
-    F->rchr2excs[l] = f.rchr2excs;
-    F->tens2free_1[l] = f.tens2free_1;
-    F->oflow_1[l] = f.oflow_1;
-    F->tens2free_2[l] = f.tens2free_2;
-    F->oflow_2a[l] = f.oflow_2a;
-    F->oflow_2b[l] = f.oflow_2b;
-    F->qb_a[l] = f.qb_a;
-    F->qb_b[l] = f.qb_b;
+    memcpy(fv, &f, sizeof f);
+    for (int k = 0; k < N_FLUX; k++) lanes[k][l] = fv[k];
     return day;
 }
 
