@@ -41,7 +41,6 @@ struct hs_workspace {
     size_t n_lanes;
     double *batch_params; /* [n_lanes][n_model_params] */
     double *batch_runoff; /* [n_lanes][n_steps_cal] */
-    double *runoff_ms; /* [n_time][n_hru] */
     double *q_seg;     /* [n_time][n_seg] */
 };
 
@@ -100,7 +99,6 @@ hs_status hs_workspace_create(const hs_experiment *e, int hru_threads, const hs_
         rp.n_threads = ws->hru_threads; /* sub-trees share the HRU threads of the evaluation */
         ws->route_params = rp;
         st = hs_route_create(e->net, e->route_scheme, &rp, 86400.0, ctx, &ws->router);
-        if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, ws->runoff_ms, nt * e->n_hru, "runoff (m/s)");
         if (st == HS_OK)
             st = HS_ALLOC_ARRAY(ctx, ws->q_seg, nt * hs_network_n_seg(e->net), "segment discharge");
     }
@@ -131,7 +129,6 @@ void hs_workspace_destroy(hs_workspace **wsp) {
     if (ws->batch_ops) ws->batch_ops->destroy(&ws->batch);
     hs_free(ws->batch_params);
     hs_free(ws->batch_runoff);
-    hs_free(ws->runoff_ms);
     hs_free(ws->q_seg);
     if (ws->tctx)
         for (int t = 1; t < ws->hru_threads; t++) hs_ctx_destroy(&ws->tctx[t]);
@@ -187,11 +184,10 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
     const double t1 = hs_wall_time();
     ws->model_s += t1 - t0;
     if (ws->router) {
-        /* mm per daily step -> m/s for the router; the outlet (or SIM_REACH_ID) is compared */
+        /* mm per daily step, read by the router as m/s; the outlet (or SIM_REACH_ID) is compared */
         const size_t ns = hs_network_n_seg(e->net);
-        for (size_t k = 0; k < n_steps * nh; k++) ws->runoff_ms[k] = ws->runoff_mm[k] / 86.4e6;
         hs_route_init(ws->router);
-        HS_TRY(hs_route_run(ws->router, n_steps, ws->runoff_ms, ws->q_seg, ctx));
+        HS_TRY(hs_route_run_scaled(ws->router, n_steps, ws->runoff_mm, 86.4e6, ws->q_seg, ctx));
         ws->route_s += hs_wall_time() - t1;
         for (size_t t = 0; t < n_steps; t++) {
             ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];

@@ -139,13 +139,5 @@ fail:
 }
 
 double hs_irf_step(const double *uh, size_t n, double *qf, size_t pos, double q_up) {
-    if (q_up != 0.0) {
-        /* the ring wraps once: two straight loops instead of a modulo per ordinate */
-        const size_t first = n - pos;
-        for (size_t k = 0; k < first; k++) qf[pos + k] += uh[k] * q_up;
-        for (size_t k = first; k < n; k++) qf[k - first] += uh[k] * q_up;
-    }
-    const double out = qf[pos];
-    qf[pos] = 0.0;
-    return out;
+    return hs_irf_ring_step(uh, n, qf, pos, q_up);
 }

@@ -57,4 +57,19 @@ HS_NODISCARD HS_API hs_status hs_irf_hourly_uh(double length_m, double velo_ms, 
  *  (m3/s) and clears its slot. Pure; no allocation. */
 HS_API double hs_irf_step(const double *uh, size_t n, double *qf, size_t pos, double q_up);
 
+/* hs_irf_step's body, inline for the router's per-segment kernel (a call per segment, step and
+ * convolution cost more than the few ordinates of most reaches). */
+static inline double hs_irf_ring_step(const double *uh, size_t n, double *qf, size_t pos,
+                                      double q_up) {
+    if (q_up != 0.0) {
+        /* the ring wraps once: two straight loops instead of a modulo per ordinate */
+        const size_t first = n - pos;
+        for (size_t k = 0; k < first; k++) qf[pos + k] += uh[k] * q_up;
+        for (size_t k = first; k < n; k++) qf[k - first] += uh[k] * q_up;
+    }
+    const double out = qf[pos];
+    qf[pos] = 0.0;
+    return out;
+}
+
 #endif /* HS_ROUTING_IRF_H */

@@ -20,14 +20,27 @@ struct hs_route {
     /* hillslope (§6.2): one UH shared by all segments, one ring of n_hill per segment */
     size_t n_hill;
     double *hill_uh;   /* [n_hill] */
-    double *hill_ring; /* [n_seg][n_hill] m3/s */
+    double *hill_ring; /* [n_hill][n_seg] m3/s, slot-major, segments in routing order (plan) */
     /* IRF (§6.3): per-segment UH and ring, packed */
-    size_t *irf_off;  /* [n_seg + 1] */
+    size_t *irf_off;  /* [n_seg + 1] by position in the routing order (as every array below) */
     double *irf_uh;   /* [irf_off[n_seg]] */
     double *irf_ring; /* [irf_off[n_seg]] m3/s */
+    size_t *irf_pos;  /* [n_seg] ring position of the current step (step % UH length) */
     /* KWT (§6.4) */
     hs_kwt_channel *kwt_ch; /* [n_seg] */
     hs_kwt_reach *kwt;      /* [n_seg] */
+    /* The network flattened in routing order once, so that the per-step kernel reads arrays
+     * instead of calling the network's accessors (another translation unit): position p of
+     * hs_network_order() routes segment plan_seg[p], whose upstream segments are
+     * plan_up[plan_up_off[p] .. plan_up_off[p + 1]) in the network's order. HRU h drains into
+     * the segment at position hru_pos[h] (HS_NETWORK_NONE: unmapped), area hru_area[h]. */
+    size_t *plan_seg, *plan_up_off, *plan_up, *hru_pos, *seg_pos; /* seg_pos: plan_seg^-1 */
+    double *hru_area;
+    /* Steps are routed in blocks of `block`: first the lateral inflow of every segment for the
+     * block, lat[i][p] (m3/s, plan order), from the runoff rows read front to back; then the
+     * segments, reading lat in routing order. */
+    size_t block;
+    double *lat;
     /* one context per thread for hs_exec_chunks; [0] is the caller's at run time */
     int n_threads;
     hs_ctx **ctxs;
@@ -57,6 +70,14 @@ void hs_route_destroy(hs_route **r) {
     hs_free(x->irf_off);
     hs_free(x->irf_uh);
     hs_free(x->irf_ring);
+    hs_free(x->irf_pos);
+    hs_free(x->plan_seg);
+    hs_free(x->seg_pos);
+    hs_free(x->plan_up_off);
+    hs_free(x->plan_up);
+    hs_free(x->hru_pos);
+    hs_free(x->hru_area);
+    hs_free(x->lat);
     hs_free(x->kwt_ch);
     hs_free(x->kwt);
     if (x->ctxs)
@@ -97,7 +118,8 @@ static hs_status build_irf(hs_route *r, hs_ctx *ctx) {
     /* two passes: lengths first (to allocate once), then the ordinates */
     for (int pass = 0; pass < 2; pass++) {
         size_t off = 0;
-        for (size_t s = 0; s < ns; s++) {
+        for (size_t p = 0; p < ns; p++) {
+            const size_t s = r->plan_seg[p];
             const double len = hs_network_length_m(r->net, s);
             double *uh = NULL;
             size_t n = 1;
@@ -112,13 +134,14 @@ static hs_status build_irf(hs_route *r, hs_ctx *ctx) {
                 else r->irf_uh[off] = 1.0; /* shorter than min_length_route: pass through */
             }
             hs_free(uh);
-            r->irf_off[s] = off;
+            r->irf_off[p] = off;
             off += n;
         }
         r->irf_off[ns] = off;
         if (pass == 0) {
             HS_TRY(HS_ALLOC_ARRAY(ctx, r->irf_uh, off, "IRF unit hydrographs"));
             HS_TRY(HS_ALLOC_ARRAY(ctx, r->irf_ring, off, "IRF routing buffers"));
+            HS_TRY(HS_ALLOC_ARRAY(ctx, r->irf_pos, ns, "IRF ring positions"));
         }
     }
     return HS_OK;
@@ -128,14 +151,60 @@ static hs_status build_kwt(hs_route *r, hs_ctx *ctx) {
     const size_t ns = r->n_seg;
     HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_ch, ns, "KWT channels"));
     HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt, ns, "KWT waves"));
-    for (size_t s = 0; s < ns; s++) {
+    for (size_t p = 0; p < ns; p++) {
+        const size_t s = r->plan_seg[p];
         /* §6.4: width = wscale sqrt(totalArea); a reach with no contributing area never carries
          * flow, 1 m2 only keeps the width positive */
         const double area = fmax(hs_network_total_area_m2(r->net, s), 1.0);
-        r->kwt_ch[s].length_m = hs_network_length_m(r->net, s);
-        r->kwt_ch[s].width_m = r->p.wscale * sqrt(area);
-        r->kwt_ch[s].k_manning = sqrt(hs_network_slope(r->net, s)) / r->p.mann_n;
+        r->kwt_ch[p].length_m = hs_network_length_m(r->net, s);
+        r->kwt_ch[p].width_m = r->p.wscale * sqrt(area);
+        r->kwt_ch[p].k_manning = sqrt(hs_network_slope(r->net, s)) / r->p.mann_n;
     }
+    return HS_OK;
+}
+
+/* Bytes of lateral inflow per block: the block's rows stay in the core's L2 cache between the
+ * lateral pass and the routing pass. */
+#define ROUTE_BLOCK_BYTES (256u * 1024u)
+#define ROUTE_BLOCK_MAX 64u
+
+static hs_status build_plan(hs_route *r, hs_ctx *ctx) {
+    const size_t ns = r->n_seg, nh = r->n_hru;
+    const size_t *order = hs_network_order(r->net);
+    size_t n_up_links = 0, n;
+    for (size_t s = 0; s < ns; s++) {
+        hs_network_upstream(r->net, s, &n);
+        n_up_links += n;
+    }
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->plan_seg, ns, "routing plan"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->seg_pos, ns, "routing plan"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->plan_up_off, ns + 1, "routing plan"));
+    /* at least one element each: a network may have no upstream links (one segment) */
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->plan_up, n_up_links + 1, "routing plan"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->hru_pos, nh + 1, "routing plan"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->hru_area, nh + 1, "routing plan"));
+    for (size_t h = 0; h < nh; h++) {
+        r->hru_pos[h] = HS_NETWORK_NONE;
+        r->hru_area[h] = hs_network_hru_area_m2(r->net, h);
+    }
+    size_t ou = 0;
+    for (size_t p = 0; p < ns; p++) {
+        const size_t s = order[p];
+        r->plan_seg[p] = s;
+        r->seg_pos[s] = p;
+        r->plan_up_off[p] = ou;
+        const size_t *hrus = hs_network_hrus(r->net, s, &n);
+        for (size_t j = 0; j < n; j++) r->hru_pos[hrus[j]] = p;
+        const size_t *up = hs_network_upstream(r->net, s, &n);
+        for (size_t j = 0; j < n; j++) r->plan_up[ou++] = up[j];
+    }
+    r->plan_up_off[ns] = ou;
+    r->block = ROUTE_BLOCK_BYTES / (sizeof(double) * (ns > 0 ? ns : 1));
+    if (r->block < 1) r->block = 1;
+    if (r->block > ROUTE_BLOCK_MAX) r->block = ROUTE_BLOCK_MAX;
+    if (ns > ((size_t)-1) / sizeof(double) / r->block)
+        return HS_FAIL(ctx, HS_ERR_NOMEM, "routing: lateral inflow buffer too large");
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->lat, r->block * ns, "lateral inflow"));
     return HS_OK;
 }
 
@@ -161,6 +230,7 @@ hs_status hs_route_create(const hs_network *net, hs_route_scheme scheme,
         st = HS_FAIL(ctx, HS_ERR_NOMEM, "routing: hillslope buffers too large");
     if (st == HS_OK)
         st = HS_ALLOC_ARRAY(ctx, r->hill_ring, r->n_seg * r->n_hill, "hillslope buffers");
+    if (st == HS_OK) st = build_plan(r, ctx);
     if (st == HS_OK) st = scheme == HS_ROUTE_IRF ? build_irf(r, ctx) : build_kwt(r, ctx);
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->ctxs, (size_t)r->n_threads, "routing contexts");
     for (int t = 1; st == HS_OK && t < r->n_threads; t++) {
@@ -183,110 +253,199 @@ void hs_route_init(hs_route *r) {
     if (r->kwt) memset(r->kwt, 0, r->n_seg * sizeof *r->kwt);
 }
 
-/* One run call's inputs, shared read-only by the chunks (on the caller's stack). */
+/* One block's inputs, shared read-only by the chunks (on the caller's stack). */
 typedef struct run_args {
     hs_route *r;
-    size_t n_steps;
-    const double *runoff;
-    double *q;
+    size_t n_steps;        /* steps in the block */
+    size_t step0;          /* absolute step of the block's first step */
+    const double *runoff;  /* the block's first row */
+    double divisor;        /* runoff / divisor is m/s */
+    double *q;             /* the block's first row */
 } run_args;
 
 enum { ROUTE_PREFETCH = 2 }; /* steps ahead */
 
-/* Routes segment s at step i of this call (the kernel: pure, no allocation). Reads the runoff of
- * its HRUs and the discharge of its upstream segments at the same step, writes its own. */
-static hs_status route_segment(const run_args *a, size_t s, size_t i, hs_ctx *ctx) {
-    hs_route *r = a->r;
-    const size_t k = r->step + i; /* absolute step */
-    /* §6.1 lateral inflow: sum of runoff (m/s) * area (m2) over the segment's HRUs */
-    size_t nh, nu;
-    const size_t *hrus = hs_network_hrus(r->net, s, &nh);
-    const double *ro = a->runoff + i * r->n_hru;
-#if defined(__GNUC__) || defined(__clang__)
-    /* A step's row of runoff (and of discharge) is read in network order, which scatters it: no
-     * hardware prefetcher follows, and on the distributed Bow (2,396 HRUs, a 19 KB row) the
-     * load of each HRU's runoff missed to memory (61 % of this function, perf). The rows a few
-     * steps ahead are fetched now, HRU by HRU, as the segments come. */
-    if (i + ROUTE_PREFETCH < a->n_steps) {
-        const double *ahead = ro + ROUTE_PREFETCH * r->n_hru;
-        for (size_t j = 0; j < nh; j++) __builtin_prefetch(ahead + hrus[j]);
-        __builtin_prefetch(a->q + (i + ROUTE_PREFETCH) * r->n_seg + s, 1);
+/* An error found by route_position: kept out of the kernel so that it stays small. */
+static __attribute__((noinline, cold)) hs_status bad_runoff(const hs_route *r, size_t hru,
+                                                            size_t k, double v, hs_ctx *ctx) {
+    return HS_FAIL(ctx, HS_ERR_NUMERIC, "runoff of HRU %" PRId64 " at step %zu is %g (missing "
+                   "or not finite)", hs_network_hru_id(r->net, hru), k + 1, v);
+}
+
+/* Lateral inflow of every segment at step `chunk` of the block (§6.1: the sum of runoff (m/s)
+ * times area (m2) over the segment's HRUs, in HRU order as the network lists them). The runoff
+ * row is read front to back: read in network order, the rows of a distributed domain (19 KB on
+ * the Bow) defeated the hardware prefetcher and their loads were most of the routing time. */
+static hs_status lateral_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
+    (void)thread;
+    const run_args *a = user;
+    const hs_route *r = a->r;
+    const size_t nh = r->n_hru;
+    const double *row = a->runoff + chunk * nh;
+    double *lat = r->lat + chunk * r->n_seg;
+    memset(lat, 0, r->n_seg * sizeof *lat);
+    for (size_t h = 0; h < nh; h++) {
+        const size_t p = r->hru_pos[h];
+        if (p == HS_NETWORK_NONE) continue;
+        const double v = row[h] / a->divisor;
+        if (!isfinite(v)) return bad_runoff(r, h, a->step0 + chunk, row[h], ctx);
+        lat[p] += v * r->hru_area[h];
     }
-#endif
-    double q_lat = 0.0;
-    for (size_t j = 0; j < nh; j++) {
-        const double v = ro[hrus[j]];
-        if (!isfinite(v))
-            return HS_FAIL(ctx, HS_ERR_NUMERIC, "runoff of HRU %" PRId64 " at step %zu is %g "
-                           "(missing or not finite)", hs_network_hru_id(r->net, hrus[j]), k + 1,
-                           v);
-        q_lat += v * hs_network_hru_area_m2(r->net, hrus[j]);
-    }
-    /* §6.2 hillslope UH, first ordinate on the same step (§6.4a) */
-    const double q_hill =
-        hs_irf_step(r->hill_uh, r->n_hill, r->hill_ring + s * r->n_hill, k % r->n_hill, q_lat);
-    /* upstream inflow, summed in the network's (input) order so the sum is reproducible */
-    const size_t *up = hs_network_upstream(r->net, s, &nu);
-    double *q_now = a->q + i * r->n_seg;
-    double q_up = 0.0;
-    for (size_t j = 0; j < nu; j++) q_up += q_now[up[j]];
-    double routed;
-    if (r->scheme == HS_ROUTE_IRF) {
-        const size_t off = r->irf_off[s], n = r->irf_off[s + 1] - off;
-        routed = hs_irf_step(r->irf_uh + off, n, r->irf_ring + off, k % n, q_up);
-    } else {
-        routed = hs_kwt_step(&r->kwt_ch[s], &r->kwt[s], q_up, (double)k * r->dt_s, r->dt_s);
-    }
-    /* own runoff joins at the bottom of the reach (hw_drain_point "bottom", §6.3/§6.4) */
-    q_now[s] = routed + q_hill;
     return HS_OK;
 }
 
-/* Routes the segments order[lo, hi) over every step of the call. */
-static hs_status route_range(const run_args *a, size_t lo, size_t hi, hs_ctx *ctx) {
-    const size_t *order = hs_network_order(a->r->net);
-    for (size_t i = 0; i < a->n_steps; i++)
-        for (size_t k = lo; k < hi; k++) HS_TRY(route_segment(a, order[k], i, ctx));
-    return HS_OK;
+/* The copies of hill_block chosen at load time (as hs_fuse.c's kernels): 8, 4 or 2 segments
+ * per instruction; element-wise, no contraction (hs_route.c builds with -ffp-contract=off), so
+ * every copy gives the same bits. */
+#if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define ROUTE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#endif
+#endif
+#ifndef ROUTE_CLONES
+#define ROUTE_CLONES
+#endif
+
+/* §6.2 hillslope UH of the positions [lo, hi) at one step, first ordinate on the same step
+ * (§6.4a): the lateral inflows lat[lo, hi) join the rings, and lat is overwritten with the
+ * hillslope outflow of the step. Every segment shares the UH and the ring position hill_pos =
+ * (absolute step) % n_hill, so the rings are slot-major and each ordinate is one vector loop
+ * over the segments (per segment, the ring was a few scalar adds behind a 64-bit division).
+ * The same operations per element as hs_irf_ring_step, which skips a zero inflow. */
+ROUTE_CLONES static void hill_block(const hs_route *r, double *lat, size_t lo, size_t hi,
+                                    size_t hill_pos) {
+    const size_t n = r->n_hill, ns = r->n_seg;
+    for (size_t j = 0; j < n; j++) {
+        const size_t slot_j = hill_pos + j < n ? hill_pos + j : hill_pos + j - n;
+        double *slot = r->hill_ring + slot_j * ns;
+        const double u = r->hill_uh[j];
+#pragma omp simd
+        for (size_t p = lo; p < hi; p++) slot[p] = lat[p] != 0.0 ? slot[p] + u * lat[p] : slot[p];
+    }
+    double *out = r->hill_ring + hill_pos * ns;
+#pragma omp simd
+    for (size_t p = lo; p < hi; p++) {
+        lat[p] = out[p];
+        out[p] = 0.0;
+    }
+}
+
+/* The channel step of one block, read from the router once: its stores (a ring position is a
+ * size_t, which may alias any size_t field of the router) no longer make the compiler reload
+ * every field for every segment. */
+typedef struct channel_kernel {
+    const size_t *restrict plan_seg, *restrict up_off, *restrict up, *restrict irf_off;
+    size_t *restrict irf_pos;
+    const double *restrict irf_uh;
+    double *restrict irf_ring;
+    const double *restrict hill_out; /* the block's lat after hill_block */
+    double *restrict q;              /* the block's discharge rows */
+    size_t n_seg, n_steps, step0;
+    double dt_s;
+    bool irf;
+} channel_kernel;
+
+/* Routes the segment at position p of the routing order at step i of the block (the kernel:
+ * pure, no allocation), after hill_block. Reads its hillslope outflow and the discharge of its
+ * upstream segments at the same step, writes its own. */
+static inline void route_position(const channel_kernel *c, hs_route *r, size_t p, size_t i) {
+    const size_t s = c->plan_seg[p];
+    const double q_hill = c->hill_out[i * c->n_seg + p];
+    double *q_now = c->q + i * c->n_seg;
+#if defined(__GNUC__) || defined(__clang__)
+    /* the discharge rows are written in network order (scattered): fetched a few steps ahead */
+    if (i + ROUTE_PREFETCH < c->n_steps) __builtin_prefetch(q_now + ROUTE_PREFETCH * c->n_seg + s, 1);
+#endif
+    /* upstream inflow, summed in the network's (input) order so the sum is reproducible */
+    double q_up = 0.0;
+    for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++) q_up += q_now[c->up[j]];
+    double routed;
+    if (c->irf) {
+        const size_t off = c->irf_off[p], n = c->irf_off[p + 1] - off, pos = c->irf_pos[p];
+        routed = hs_irf_ring_step(c->irf_uh + off, n, c->irf_ring + off, pos, q_up);
+        c->irf_pos[p] = pos + 1 == n ? 0 : pos + 1;
+    } else {
+        const size_t k = c->step0 + i;
+        routed = hs_kwt_step(&r->kwt_ch[p], &r->kwt[p], q_up, (double)k * c->dt_s, c->dt_s);
+    }
+    /* own runoff joins at the bottom of the reach (hw_drain_point "bottom", §6.3/§6.4) */
+    q_now[s] = routed + q_hill;
+}
+
+/* Routes the positions [lo, hi) of the routing order over every step of the block. */
+static void route_range(const run_args *a, size_t lo, size_t hi) {
+    hs_route *r = a->r;
+    const channel_kernel c = {r->plan_seg, r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
+                              r->irf_uh, r->irf_ring, r->lat, a->q, r->n_seg, a->n_steps,
+                              a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
+    size_t hill_pos = a->step0 % r->n_hill;
+    for (size_t i = 0; i < a->n_steps; i++) {
+        hill_block(r, r->lat + i * r->n_seg, lo, hi, hill_pos);
+        for (size_t p = lo; p < hi; p++) route_position(&c, r, p, i);
+        hill_pos = hill_pos + 1 == r->n_hill ? 0 : hill_pos + 1;
+    }
 }
 
 static hs_status tree_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
     (void)thread;
+    (void)ctx;
     const run_args *a = user;
     const size_t *off = hs_network_tree_offsets(a->r->net);
-    return route_range(a, off[chunk], off[chunk + 1], ctx);
+    route_range(a, off[chunk], off[chunk + 1]);
+    return HS_OK;
+}
+
+hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff, double divisor,
+                              double *q_m3s, hs_ctx *ctx) {
+    if (!r || (n_steps > 0 && (!runoff || !q_m3s)))
+        return HS_FAIL(ctx, HS_ERR_ARG, "routing: NULL router, runoff or discharge");
+    if (!(divisor > 0.0) || !isfinite(divisor))
+        return HS_FAIL(ctx, HS_ERR_ARG, "routing: runoff divisor %g must be positive", divisor);
+    if (n_steps == 0) return HS_OK;
+    const size_t n_trees = hs_network_n_trees(r->net), ns = r->n_seg;
+    const size_t *off = hs_network_tree_offsets(r->net);
+    if (r->irf_pos) /* each segment's ring position at the call's first step */
+        for (size_t p = 0; p < ns; p++) r->irf_pos[p] = r->step % (r->irf_off[p + 1] - r->irf_off[p]);
+    r->ctxs[0] = ctx;
+    hs_status st = HS_OK;
+    for (size_t b0 = 0; b0 < n_steps && st == HS_OK; b0 += r->block) {
+        const size_t nb = n_steps - b0 < r->block ? n_steps - b0 : r->block;
+        run_args a = {r, nb, r->step, runoff + b0 * r->n_hru, divisor, q_m3s + b0 * ns};
+        st = hs_exec_chunks(nb, r->n_threads, false, lateral_chunk, &a, r->ctxs);
+        /* sub-trees are independent (no inflow from outside), so each runs the block on its own */
+        if (st == HS_OK) st = hs_exec_chunks(n_trees, r->n_threads, true, tree_chunk, &a, r->ctxs);
+        if (st != HS_OK) break;
+        /* the trunk needs every sub-tree's discharge: after them, upstream first */
+        route_range(&a, off[n_trees], ns);
+        r->step += nb;
+    }
+    r->ctxs[0] = NULL;
+    return st;
 }
 
 hs_status hs_route_run(hs_route *r, size_t n_steps, const double *runoff_ms, double *q_m3s,
                        hs_ctx *ctx) {
-    if (!r || (n_steps > 0 && (!runoff_ms || !q_m3s)))
-        return HS_FAIL(ctx, HS_ERR_ARG, "routing: NULL router, runoff or discharge");
-    if (n_steps == 0) return HS_OK;
-    run_args a = {r, n_steps, runoff_ms, q_m3s};
-    const size_t n_trees = hs_network_n_trees(r->net);
-    const size_t *off = hs_network_tree_offsets(r->net);
-    /* sub-trees are independent (no inflow from outside), so each runs all steps on its own */
-    r->ctxs[0] = ctx;
-    hs_status st = hs_exec_chunks(n_trees, r->n_threads, true, tree_chunk, &a, r->ctxs);
-    r->ctxs[0] = NULL;
-    if (st != HS_OK) return st;
-    /* the trunk needs every sub-tree's discharge: after them, upstream first */
-    HS_TRY(route_range(&a, off[n_trees], r->n_seg, ctx));
-    r->step += n_steps;
-    return HS_OK;
+    return hs_route_run_scaled(r, n_steps, runoff_ms, 1.0, q_m3s, ctx);
 }
 
 double hs_route_storage_m3(const hs_route *r) {
     double v = 0.0;
     /* buffered flows (m3/s) are each released over one step: volume = flow * dt */
-    for (size_t k = 0; k < r->n_seg * r->n_hill; k++) v += r->hill_ring[k] * r->dt_s;
-    if (r->irf_ring)
-        for (size_t k = 0; k < r->irf_off[r->n_seg]; k++) v += r->irf_ring[k] * r->dt_s;
+    for (size_t s = 0; s < r->n_seg; s++)
+        for (size_t k = 0; k < r->n_hill; k++)
+            v += r->hill_ring[k * r->n_seg + r->seg_pos[s]] * r->dt_s;
+    if (r->irf_ring) /* segment by segment, in the network's order */
+        for (size_t s = 0; s < r->n_seg; s++) {
+            const size_t p = r->seg_pos[s];
+            for (size_t k = r->irf_off[p]; k < r->irf_off[p + 1]; k++) v += r->irf_ring[k] * r->dt_s;
+        }
     if (r->kwt)
-        for (size_t s = 0; s < r->n_seg; s++) v += hs_kwt_storage_m3(&r->kwt[s]);
+        for (size_t s = 0; s < r->n_seg; s++) v += hs_kwt_storage_m3(&r->kwt[r->seg_pos[s]]);
     return v;
 }
 
 size_t hs_route_uh_len(const hs_route *r, size_t seg) {
-    return r->irf_off ? r->irf_off[seg + 1] - r->irf_off[seg] : 0;
+    if (!r->irf_off) return 0;
+    const size_t p = r->seg_pos[seg];
+    return r->irf_off[p + 1] - r->irf_off[p];
 }

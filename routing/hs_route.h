@@ -67,9 +67,17 @@ HS_API void hs_route_init(hs_route *r);
  *  over step t (m3/s, the network's segment order). Continues from the current state. A
  *  non-finite runoff of a mapped HRU gives HS_ERR_NUMERIC naming the HRU id and the step (the
  *  same failure whatever the thread count). `ctx` is used by the calling thread; not
- *  thread-safe on the same router. Allocates nothing. */
+ *  thread-safe on the same router. Allocates nothing. Steps go in blocks that fit the core's
+ *  cache: the lateral inflow of a block first, then its routing. */
 HS_NODISCARD HS_API hs_status hs_route_run(hs_route *r, size_t n_steps, const double *runoff_ms,
                                            double *q_m3s, hs_ctx *ctx);
+/** hs_route_run for runoff in another unit: runoff[t * n_hru + h] / divisor is in m/s (86.4e6
+ *  for mm per day step), divided as the router reads it, so the caller needs no converted copy
+ *  (a divisor of 1 gives hs_route_run's bits). The error for a non-finite runoff prints the
+ *  value as given. */
+HS_NODISCARD HS_API hs_status hs_route_run_scaled(hs_route *r, size_t n_steps,
+                                                  const double *runoff, double divisor,
+                                                  double *q_m3s, hs_ctx *ctx);
 
 /** Water in transit (m3): hillslope buffers plus channel stores; for mass balances. */
 HS_API double hs_route_storage_m3(const hs_route *r);
