@@ -1715,8 +1715,16 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
  * per HRU-day, so lock step wastes little). A group that is not full is padded with copies of its
  * first HRU, never computed and dropped: an HRU's bits do not depend on the partition of the HRU
  * range (tests/hydro/test_fuse.c, test_lane_groups). */
-#define FUSE_W 8
+#define FUSE_W 16
+/* Lane masks are as wide as a double: a byte mask kept GCC 12 from vectorising the loops that
+ * read it (they ran lane by lane: the routing delay's select alone was 6 % of the VIC kernel's
+ * instructions, callgrind). */
+typedef int64_t fl_mask;
 #define FUSE_LANES _Pragma("omp simd") for (int l = 0; l < FUSE_W; l++)
+/* A lane loop that ORs into `acc` (whether any lane ...): masks & and |, not && (a branch per
+ * lane keeps the loop scalar). */
+#define FUSE_LANES_OR(acc) _Pragma(FUSE_STR(omp simd reduction(|:acc))) for (int l = 0; l < FUSE_W; l++)
+#define FUSE_STR(x) #x
 
 
 typedef struct fl {
@@ -1839,7 +1847,7 @@ FUSE_INLINE void fl_pos(int ng, fl *r, const fl *a)
 }
 
 /* fd_pow in every lane (those not `live` are dropped by the caller). */
-FUSE_INLINE void fl_pow(int ng, fl *r, const fl *a, const double *e, const unsigned char *live)
+FUSE_INLINE void fl_pow(int ng, fl *r, const fl *a, const double *e, const fl_mask *live)
 {
     double pw[FUSE_W], dp[FUSE_W];
     (void)live; /* every lane: the byte mask would stop the loop vectorising (GCC 12) */
@@ -1854,13 +1862,13 @@ FUSE_INLINE void fl_pow(int ng, fl *r, const fl *a, const double *e, const unsig
 
 /* fd_logistic */
 FUSE_INLINE void fl_logistic(int ng, fl *r, const fl *s, const double *smax,
-                             const unsigned char *live)
+                             const fl_mask *live)
 {
     double z[FUSE_W], ez[FUSE_W], dl[FUSE_W], lv[FUSE_W];
     /* Below 0.449 smax, z > 50.1 in exact arithmetic, so z > 50 after rounding too: when every
      * lane is that far from its capacity the result is 0, without the divisions below. */
     int near = 0;
-    for (int l = 0; l < FUSE_W; l++) near |= live[l] && !(s->v[l] < 0.449 * smax[l]);
+    FUSE_LANES_OR(near) near |= live[l] & !(s->v[l] < 0.449 * smax[l]);
     if (!near) {
         fl_zero(ng, r);
         return;
@@ -1886,17 +1894,17 @@ FUSE_INLINE void fl_logistic(int ng, fl *r, const fl *s, const double *smax,
     FUSE_LANES r->v[l] = lv[l];
 }
 
-static const double fl_one[FUSE_W] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
+static const double fl_one[FUSE_W] = {1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0};
 
 /* fuse_gamma_p(a, lga, x, dens) in the lanes of `in` (the others get 0): the special cases and
  * the prefactor (libm calls) lane by lane, then the series and the continued fraction over
  * lanes, each lane stopping at its own convergence test. */
 FUSE_INLINE void fl_gamma_p(const double *a, const double *lga, const double *x,
-                            const unsigned char *in, double *p, double *dens)
+                            const fl_mask *in, double *p, double *dens)
 {
     _Alignas(64) double pre[FUSE_W], sum[FUSE_W], term[FUSE_W], ap[FUSE_W];
     _Alignas(64) double b[FUSE_W], c[FUSE_W], d[FUSE_W], h[FUSE_W];
-    unsigned char ser[FUSE_W], cf[FUSE_W], mode[FUSE_W]; /* mode: 1 series, 2 fraction */
+    fl_mask ser[FUSE_W], cf[FUSE_W], mode[FUSE_W]; /* mode: 1 series, 2 fraction */
     int any_ser = 0, any_cf = 0;
     for (int l = 0; l < FUSE_W; l++) {
         ser[l] = cf[l] = mode[l] = 0;
@@ -1981,7 +1989,7 @@ FUSE_CLONES static void fuse_gamma_p_bins(double shape, double lga, double chi, 
 {
     const double w = FUSE_TI_MAX / FUSE_TI_BINS;
     _Alignas(64) double a[FUSE_W], lg[FUSE_W], x[FUSE_W], p[FUSE_W], dens[FUSE_W];
-    unsigned char in[FUSE_W];
+    fl_mask in[FUSE_W];
     for (int l = 0; l < FUSE_W; l++) {
         a[l] = shape;
         lg[l] = lga;
@@ -2002,7 +2010,7 @@ static const fl fl_zeros;
 
 /* fuse_eval over lanes: fluxes f and state derivatives dx (active slots) at states xin. */
 FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*xin)[FUSE_W],
-                         const double *peff, const double *pet, const unsigned char *live,
+                         const double *peff, const double *pet, const fl_mask *live,
                          fl_flux *f, fl *dx)
 {
     const hs_fuse_decisions *d = &sh->d;
@@ -2020,7 +2028,7 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
         FUSE_LANES x[s].v[l] = fuse_clip(xin[s][l], c[l]);
         for (int k = 0; k < ng; k++) {
             if (k == gidx[s])
-                FUSE_LANES x[s].d[k][l] = (xin[s][l] >= 0.0 && xin[s][l] < c[l]) ? 1.0 : 0.0;
+                FUSE_LANES x[s].d[k][l] = ((xin[s][l] >= 0.0) & (xin[s][l] < c[l])) ? 1.0 : 0.0;
             else
                 FUSE_LANES x[s].d[k][l] = 0.0;
         }
@@ -2074,7 +2082,7 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
     } else {
         double dac[FUSE_W], acv[FUSE_W], w[FUSE_W], y0[FUSE_W], y[FUSE_W], gp[FUSE_W];
         double dens[FUSE_W];
-        unsigned char in[FUSE_W];
+        fl_mask in[FUSE_W];
         for (int l = 0; l < FUSE_W; l++) {
             w[l] = watr2->v[l] / P->maxwatr2[l] + 1e-8;
             const double zeta = P->powlamb[l] / w[l];
@@ -2298,7 +2306,7 @@ FUSE_INLINE void fl_eval(const fl_par *P, const fuse_shape *sh, const double (*x
 /* fuse_newton_eval over lanes. */
 FUSE_INLINE void fl_newton_eval(const fl_par *P, const fuse_shape *sh,
                                 const double (*x0)[FUSE_W], const double (*x)[FUSE_W],
-                                const double *peff, const double *pet, const unsigned char *live,
+                                const double *peff, const double *pet, const fl_mask *live,
                                 double (*g)[FUSE_W], double (*jac)[FUSE_NSLOT][FUSE_W],
                                 double *norm, fl_flux *f)
 {
@@ -2322,7 +2330,7 @@ FUSE_INLINE void fl_newton_eval(const fl_par *P, const fuse_shape *sh,
 }
 
 /* f = ft in the lanes of acc. */
-FUSE_INLINE void fl_flux_select(fl_flux *f, const fl_flux *ft, const unsigned char *acc)
+FUSE_INLINE void fl_flux_select(fl_flux *f, const fl_flux *ft, const fl_mask *acc)
 {
 #define FL_SEL(m) FUSE_LANES f->m[l] = acc[l] ? ft->m[l] : f->m[l]
     FL_SEL(qsx);
@@ -2345,8 +2353,25 @@ FUSE_INLINE void fl_flux_select(fl_flux *f, const fl_flux *ft, const unsigned ch
 /* fuse_solve over lanes, pivoting per lane; ok[l] = 0 where the scalar solve returns false
  * (that lane's b is then garbage). */
 FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FUSE_W],
-                          unsigned char *ok)
+                          fl_mask *ok)
 {
+    if (n == 2) {
+        /* fuse_solve's operations for two states (VIC, TOPMODEL) without its loops and the
+         * any-lane scans: the pivot swap is a select */
+        FUSE_LANES {
+            const double a00 = a[0][0][l], a01 = a[0][1][l], a10 = a[1][0][l], a11 = a[1][1][l];
+            const bool sw = fabs(a10) > fabs(a00);
+            const double p00 = sw ? a10 : a00, p01 = sw ? a11 : a01, q0 = sw ? b[1][l] : b[0][l];
+            const double r10 = sw ? a00 : a10, r11 = sw ? a01 : a11, q1 = sw ? b[0][l] : b[1][l];
+            const double m = r10 / p00;
+            const double u11 = r11 - m * p01;
+            const double x1 = (q1 - m * q0) / u11;
+            b[1][l] = x1;
+            b[0][l] = (q0 - p01 * x1) / p00;
+            ok[l] = (fabs(p00) > 0.0) & (fabs(u11) > 0.0);
+        }
+        return;
+    }
     FUSE_LANES ok[l] = 1;
     for (int c = 0; c < n; c++) {
         int piv[FUSE_W];
@@ -2364,7 +2389,7 @@ FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FU
         /* Rows are swapped only from column c on: the columns left of c are the eliminated
          * part, never read again. Usually no lane pivots (the diagonal of I - dt J dominates). */
         int any_swap = 0;
-        for (int l = 0; l < FUSE_W; l++) any_swap |= piv[l] != c;
+        FUSE_LANES_OR(any_swap) any_swap |= piv[l] != c;
         for (int r = c + 1; r < n && any_swap; r++) {
             for (int k = c; k < n; k++)
                 FUSE_LANES {
@@ -2400,23 +2425,23 @@ FUSE_INLINE void fl_solve(int n, double (*a)[FUSE_NSLOT][FUSE_W], double (*b)[FU
 /* fuse_implicit over lanes (see the section's comment); x0 the states at the start of the day,
  * f the fluxes at the end state of each lane. `real` marks the lanes worth computing. */
 FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double (*x0)[FUSE_W],
-                             const double *peff, const double *pet, const unsigned char *real,
+                             const double *peff, const double *pet, const fl_mask *real,
                              fl_flux *f, double *norm)
 {
     _Alignas(64) double x[FUSE_NSLOT][FUSE_W], xt[FUSE_NSLOT][FUSE_W], g[FUSE_NSLOT][FUSE_W];
     _Alignas(64) double step[FUSE_NSLOT][FUSE_W], jac[FUSE_NSLOT][FUSE_NSLOT][FUSE_W];
     _Alignas(64) double tnorm[FUSE_W], lambda[FUSE_W];
-    int it[FUSE_W], ls[FUSE_W];
-    unsigned char live[FUSE_W], solve[FUSE_W], ok[FUSE_W];
+    fl_mask it[FUSE_W], ls[FUSE_W];
+    fl_mask live[FUSE_W], solve[FUSE_W], ok[FUSE_W];
     fl_flux ft;
     const int n = sh->n;
     memcpy(x, x0, sizeof x);
     fl_newton_eval(P, sh, x0, x0, peff, pet, real, g, jac, norm, f);
-    int any = 0;
-    for (int l = 0; l < FUSE_W; l++) {
+    fl_mask any = 0;
+    FUSE_LANES_OR(any) {
         it[l] = ls[l] = 0;
         lambda[l] = 1.0;
-        live[l] = solve[l] = real[l] && norm[l] > FUSE_NEWTON_TOL;
+        live[l] = solve[l] = real[l] & (norm[l] > FUSE_NEWTON_TOL);
         any |= live[l];
     }
     /* g and jac always hold the last accepted evaluation of the lanes that will solve next: a
@@ -2425,15 +2450,14 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
         _Alignas(64) double bs[FUSE_NSLOT][FUSE_W];
         for (int r = 0; r < n; r++) FUSE_LANES bs[r][l] = -g[r][l];
         fl_solve(n, jac, bs, ok);
-        for (int l = 0; l < FUSE_W; l++) {
-            if (!solve[l]) continue;
-            for (int r = 0; r < n; r++) step[r][l] = bs[r][l];
-            lambda[l] = 1.0;
-            ls[l] = 0;
-            if (!ok[l]) live[l] = 0; /* singular: stop with the current x */
+        for (int r = 0; r < n; r++) FUSE_LANES step[r][l] = solve[l] ? bs[r][l] : step[r][l];
+        FUSE_LANES {
+            lambda[l] = solve[l] ? 1.0 : lambda[l];
+            ls[l] = solve[l] ? 0 : ls[l];
+            live[l] = solve[l] & !ok[l] ? 0 : live[l]; /* singular: stop with the current x */
         }
         any = 0;
-        for (int l = 0; l < FUSE_W; l++) any |= live[l];
+        FUSE_LANES_OR(any) any |= live[l];
         if (!any) break;
         /* Trials until some lane needs a new Newton step (or all stopped). */
         for (;;) {
@@ -2444,9 +2468,9 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
             }
             fl_newton_eval(P, sh, x0, (const double (*)[FUSE_W])xt, peff, pet, live, g, jac,
                            tnorm, &ft);
-            unsigned char acc[FUSE_W];
+            fl_mask acc[FUSE_W];
             FUSE_LANES {
-                acc[l] = live[l] && tnorm[l] < norm[l];
+                acc[l] = live[l] & (tnorm[l] < norm[l]);
                 norm[l] = acc[l] ? tnorm[l] : norm[l];
             }
             for (int r = 0; r < n; r++) {
@@ -2454,25 +2478,21 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
                 FUSE_LANES x[s][l] = acc[l] ? xt[s][l] : x[s][l];
             }
             fl_flux_select(f, &ft, acc);
-            int need = 0;
+            /* accepted: another step unless converged or out of iterations; rejected: half the
+             * step length, up to 12 trials (then stalled: the caller rescues it, fuse_rescue) */
+            fl_mask need = 0;
             any = 0;
-            for (int l = 0; l < FUSE_W; l++) {
-                solve[l] = 0;
-                if (!live[l]) continue;
-                if (acc[l]) {
-                    it[l]++;
-                    if (it[l] < FUSE_NEWTON_MAXIT && norm[l] > FUSE_NEWTON_TOL)
-                        solve[l] = 1;
-                    else
-                        live[l] = 0;
-                } else if (++ls[l] < 12) {
-                    lambda[l] *= 0.5;
-                } else {
-                    live[l] = 0; /* stalled: the caller rescues it (fuse_rescue) */
-                }
+            FUSE_LANES_OR(need) {
+                const fl_mask lv = live[l], a = acc[l], itn = it[l] + 1, lsn = ls[l] + 1;
+                const fl_mask more = (itn < FUSE_NEWTON_MAXIT) & (norm[l] > FUSE_NEWTON_TOL);
+                it[l] = lv & a ? itn : it[l];
+                ls[l] = lv & !a ? lsn : ls[l];
+                lambda[l] = lv & !a & (lsn < 12) ? 0.5 * lambda[l] : lambda[l];
+                solve[l] = lv & a & more;
+                live[l] = lv & (a ? more : lsn < 12);
                 need |= solve[l];
-                any |= live[l];
             }
+            FUSE_LANES_OR(any) any |= live[l];
             if (need || !any) break;
         }
     }
@@ -2482,7 +2502,7 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
  * them; a lane whose store would fall below 0 takes fuse_store's branch lane by lane (rare; it
  * calls fmax as fuse_store does). dt is 1 day. */
 FUSE_INLINE void fl_store(double *x, const double *x0, const double *cap, const double *inp,
-                          double *const *out, int n_out, double *spill, const unsigned char *real)
+                          double *const *out, int n_out, double *spill, const fl_mask *real)
 {
     const double dt = 1.0;
     _Alignas(64) double in[FUSE_W], sum[FUSE_W], sn[FUSE_W];
@@ -2494,10 +2514,10 @@ FUSE_INLINE void fl_store(double *x, const double *x0, const double *cap, const 
         sn[l] = x0[l] + dt * (in[l] - so);
     }
     int any_neg = 0;
-    for (int l = 0; l < FUSE_W; l++) any_neg |= real[l] && sn[l] < 0.0;
+    FUSE_LANES_OR(any_neg) any_neg |= real[l] & (sn[l] < 0.0);
     if (spill) {
         FUSE_LANES {
-            const bool over = !(sn[l] < 0.0) && sn[l] > cap[l];
+            const bool over = !(sn[l] < 0.0) & (sn[l] > cap[l]);
             const double ex = (sn[l] - cap[l]) / dt;
             spill[l] = over ? spill[l] + ex : spill[l];
             sn[l] = over ? x0[l] + dt * (in[l] - sum[l] - ex) : sn[l];
@@ -2517,7 +2537,7 @@ FUSE_INLINE void fl_store(double *x, const double *x0, const double *cap, const 
 
 /* fuse_update over lanes: the states x from x (start of the day) and the fluxes F, fixed. */
 FUSE_INLINE void fl_update(const fl_par *P, const fuse_shape *sh, double (*x)[FUSE_W],
-                           const double *peff, fl_flux *F, const unsigned char *real)
+                           const double *peff, fl_flux *F, const fl_mask *real)
 {
     const hs_fuse_decisions *d = &sh->d;
     _Alignas(64) double in[FUSE_W];
@@ -2565,8 +2585,8 @@ typedef struct fl_group {
     _Alignas(64) double x[FUSE_NSLOT][FUSE_W];
     double swe[HS_FUSE_MAX_BANDS][FUSE_W];
     double ring[HS_FUSE_ROUTING_CAP][FUSE_W];
-    unsigned char has_w[HS_FUSE_ROUTING_CAP][FUSE_W];
-    unsigned char real[FUSE_W];
+    fl_mask has_w[HS_FUSE_ROUTING_CAP][FUSE_W];
+    fl_mask real[FUSE_W];
 } fl_group;
 
 /* fuse_implicit's rescue for lane l of a group whose Newton failed (rare): the scalar
@@ -2787,7 +2807,7 @@ FUSE_INLINE void fl_run_group(hs_model_impl *m, const fuse_shape *sh, const size
             for (size_t k = 0; k < nw_max; k++) {
                 double *rk = G.ring[(head + k) & FUSE_RING_MASK];
                 const double *wk = wl[k];
-                const unsigned char *hk = G.has_w[k];
+                const fl_mask *hk = G.has_w[k];
                 FUSE_LANES rk[l] = hk[l] ? rk[l] + qinst[l] * wk[l] : rk[l];
             }
             double *routed = G.ring[head];
