@@ -2461,10 +2461,10 @@ FUSE_INLINE void fl_implicit(const fl_par *P, const fuse_shape *sh, const double
         if (!any) break;
         /* Trials until some lane needs a new Newton step (or all stopped). */
         for (;;) {
-            memcpy(xt, x, sizeof xt);
+            /* only the active slots: fl_eval reads no other (the structure lacks them) */
             for (int r = 0; r < n; r++) {
                 const int s = sh->act[r];
-                FUSE_LANES xt[s][l] += lambda[l] * step[r][l];
+                FUSE_LANES xt[s][l] = x[s][l] + lambda[l] * step[r][l];
             }
             fl_newton_eval(P, sh, x0, (const double (*)[FUSE_W])xt, peff, pet, live, g, jac,
                            tnorm, &ft);
