@@ -17,10 +17,10 @@ struct hs_route {
     double dt_s;
     size_t n_seg, n_hru;
     size_t step; /* steps routed since init: ring positions and KWT model time derive from it */
-    /* hillslope (§6.2): one UH shared by all segments, one ring of n_hill per segment */
+    /* hillslope (§6.2): one UH shared by all segments; the lateral inflow of the last n_hill - 1
+     * steps is its state (hist, below) */
     size_t n_hill;
     double *hill_uh;   /* [n_hill] */
-    double *hill_ring; /* [n_hill][n_seg] m3/s, slot-major, segments in routing order (plan) */
     /* IRF (§6.3): per-segment UH and ring, packed */
     size_t *irf_off;  /* [n_seg + 1] by position in the routing order (as every array below) */
     double *irf_uh;   /* [irf_off[n_seg]] */
@@ -37,10 +37,14 @@ struct hs_route {
     size_t *plan_seg, *plan_up_off, *plan_up, *hru_pos, *seg_pos; /* seg_pos: plan_seg^-1 */
     double *hru_area;
     /* Steps are routed in blocks of `block`: first the lateral inflow of every segment for the
-     * block, lat[i][p] (m3/s, plan order), from the runoff rows read front to back; then the
-     * segments, reading lat in routing order. */
+     * block (m3/s, plan order) from the runoff rows read front to back, into the rows of hist
+     * after the n_hill - 1 rows of earlier steps (hist[n_hill - 1 + i][p] for step i of the
+     * block; lat points there); then, sub-tree by sub-tree, the hillslope outflow of the block,
+     * hill_out[i][p], and the channels. */
     size_t block;
-    double *lat;
+    double *hist;     /* [n_hill - 1 + block][n_seg] */
+    double *lat;      /* = hist + (n_hill - 1) n_seg */
+    double *hill_out; /* [block][n_seg] */
     /* one context per thread for hs_exec_chunks; [0] is the caller's at run time */
     int n_threads;
     hs_ctx **ctxs;
@@ -66,7 +70,6 @@ void hs_route_destroy(hs_route **r) {
     if (!r || !*r) return;
     hs_route *x = *r;
     hs_free(x->hill_uh);
-    hs_free(x->hill_ring);
     hs_free(x->irf_off);
     hs_free(x->irf_uh);
     hs_free(x->irf_ring);
@@ -77,7 +80,8 @@ void hs_route_destroy(hs_route **r) {
     hs_free(x->plan_up);
     hs_free(x->hru_pos);
     hs_free(x->hru_area);
-    hs_free(x->lat);
+    hs_free(x->hist);
+    hs_free(x->hill_out);
     hs_free(x->kwt_ch);
     hs_free(x->kwt);
     if (x->ctxs)
@@ -202,9 +206,12 @@ static hs_status build_plan(hs_route *r, hs_ctx *ctx) {
     r->block = ROUTE_BLOCK_BYTES / (sizeof(double) * (ns > 0 ? ns : 1));
     if (r->block < 1) r->block = 1;
     if (r->block > ROUTE_BLOCK_MAX) r->block = ROUTE_BLOCK_MAX;
-    if (ns > ((size_t)-1) / sizeof(double) / r->block)
+    const size_t rows = r->n_hill - 1 + r->block;
+    if (ns > ((size_t)-1) / sizeof(double) / rows)
         return HS_FAIL(ctx, HS_ERR_NOMEM, "routing: lateral inflow buffer too large");
-    HS_TRY(HS_ALLOC_ARRAY(ctx, r->lat, r->block * ns, "lateral inflow"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->hist, rows * ns, "lateral inflow"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->hill_out, r->block * ns, "hillslope outflow"));
+    r->lat = r->hist + (r->n_hill - 1) * ns;
     return HS_OK;
 }
 
@@ -226,10 +233,6 @@ hs_status hs_route_create(const hs_network *net, hs_route_scheme scheme,
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->hill_uh, r->n_hill, "hillslope UH");
     if (st == HS_OK)
         st = hs_uh_gamma_fractions(p->fshape, p->tscale_s, dt_s, r->n_hill, r->hill_uh, ctx);
-    if (st == HS_OK && r->n_seg > ((size_t)-1) / r->n_hill)
-        st = HS_FAIL(ctx, HS_ERR_NOMEM, "routing: hillslope buffers too large");
-    if (st == HS_OK)
-        st = HS_ALLOC_ARRAY(ctx, r->hill_ring, r->n_seg * r->n_hill, "hillslope buffers");
     if (st == HS_OK) st = build_plan(r, ctx);
     if (st == HS_OK) st = scheme == HS_ROUTE_IRF ? build_irf(r, ctx) : build_kwt(r, ctx);
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->ctxs, (size_t)r->n_threads, "routing contexts");
@@ -248,7 +251,7 @@ hs_status hs_route_create(const hs_network *net, hs_route_scheme scheme,
 
 void hs_route_init(hs_route *r) {
     r->step = 0;
-    memset(r->hill_ring, 0, r->n_seg * r->n_hill * sizeof *r->hill_ring);
+    memset(r->hist, 0, (r->n_hill - 1) * r->n_seg * sizeof *r->hist);
     if (r->irf_ring) memset(r->irf_ring, 0, r->irf_off[r->n_seg] * sizeof *r->irf_ring);
     if (r->kwt) memset(r->kwt, 0, r->n_seg * sizeof *r->kwt);
 }
@@ -306,28 +309,46 @@ static hs_status lateral_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx
 #define ROUTE_CLONES
 #endif
 
-/* §6.2 hillslope UH of the positions [lo, hi) at one step, first ordinate on the same step
- * (§6.4a): the lateral inflows lat[lo, hi) join the rings, and lat is overwritten with the
- * hillslope outflow of the step. Every segment shares the UH and the ring position hill_pos =
- * (absolute step) % n_hill, so the rings are slot-major and each ordinate is one vector loop
- * over the segments (per segment, the ring was a few scalar adds behind a 64-bit division).
- * The same operations per element as hs_irf_ring_step, which skips a zero inflow. */
-ROUTE_CLONES static void hill_block(const hs_route *r, double *lat, size_t lo, size_t hi,
-                                    size_t hill_pos) {
+/* §6.2 hillslope UH of the positions [lo, hi) over the n_steps steps of a block, first
+ * ordinate on the same step (§6.4a): hill_out[i][p] = sum over j of uh[j] * (lateral inflow of
+ * step i - j), from the oldest inflow to the newest, an inflow of zero skipped. These are
+ * exactly the operations of a ring of future flows per segment (hs_irf_ring_step: each step's
+ * inflow times the ordinates added into the next n_hill slots, a zero inflow skipped), whose
+ * slot for step t receives the inflows of t - n_hill + 1 .. t in that order: the same bits, but
+ * no ring is written back. Every segment shares the UH, so eight segments go per vector, and
+ * the block's steps reuse the same few rows of inflow from the L1 cache (the per-segment rings
+ * of a distributed domain streamed n_hill rows through L2 per step: with the 2.4-day hillslope
+ * time scale DDS finds on the Bow, 22 rows of 19 KB). */
+enum { HILL_V = 8 };
+ROUTE_CLONES static void hill_block(const hs_route *r, size_t lo, size_t hi, size_t n_steps) {
     const size_t n = r->n_hill, ns = r->n_seg;
-    for (size_t j = 0; j < n; j++) {
-        const size_t slot_j = hill_pos + j < n ? hill_pos + j : hill_pos + j - n;
-        double *slot = r->hill_ring + slot_j * ns;
-        const double u = r->hill_uh[j];
+    const double *uh = r->hill_uh;
+    size_t p0 = lo;
+    for (; p0 + HILL_V <= hi; p0 += HILL_V)
+        for (size_t i = 0; i < n_steps; i++) {
+            const double *in = r->hist + (i + n - 1) * ns + p0; /* inflow of step i - j */
+            double acc[HILL_V] = {0.0};
+            for (size_t j = n; j-- > 0;) {
+                const double *row = in - j * ns;
+                const double u = uh[j];
 #pragma omp simd
-        for (size_t p = lo; p < hi; p++) slot[p] = lat[p] != 0.0 ? slot[p] + u * lat[p] : slot[p];
-    }
-    double *out = r->hill_ring + hill_pos * ns;
+                for (int l = 0; l < HILL_V; l++)
+                    acc[l] = row[l] != 0.0 ? acc[l] + u * row[l] : acc[l];
+            }
+            double *out = r->hill_out + i * ns + p0;
 #pragma omp simd
-    for (size_t p = lo; p < hi; p++) {
-        lat[p] = out[p];
-        out[p] = 0.0;
-    }
+            for (int l = 0; l < HILL_V; l++) out[l] = acc[l];
+        }
+    for (size_t p = p0; p < hi; p++) /* the last few, one by one */
+        for (size_t i = 0; i < n_steps; i++) {
+            const double *in = r->hist + (i + n - 1) * ns + p;
+            double acc = 0.0;
+            for (size_t j = n; j-- > 0;) {
+                const double v = in[-(ptrdiff_t)(j * ns)];
+                if (v != 0.0) acc = acc + uh[j] * v;
+            }
+            r->hill_out[i * ns + p] = acc;
+        }
 }
 
 /* The channel step of one block, read from the router once: its stores (a ring position is a
@@ -338,7 +359,7 @@ typedef struct channel_kernel {
     size_t *restrict irf_pos;
     const double *restrict irf_uh;
     double *restrict irf_ring;
-    const double *restrict hill_out; /* the block's lat after hill_block */
+    const double *restrict hill_out; /* the block's hillslope outflow (hill_block) */
     double *restrict q;              /* the block's discharge rows */
     size_t n_seg, n_steps, step0;
     double dt_s;
@@ -376,14 +397,25 @@ static inline void route_position(const channel_kernel *c, hs_route *r, size_t p
 static void route_range(const run_args *a, size_t lo, size_t hi) {
     hs_route *r = a->r;
     const channel_kernel c = {r->plan_seg, r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
-                              r->irf_uh, r->irf_ring, r->lat, a->q, r->n_seg, a->n_steps,
+                              r->irf_uh, r->irf_ring, r->hill_out, a->q, r->n_seg, a->n_steps,
                               a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
-    size_t hill_pos = a->step0 % r->n_hill;
-    for (size_t i = 0; i < a->n_steps; i++) {
-        hill_block(r, r->lat + i * r->n_seg, lo, hi, hill_pos);
+    for (size_t i = 0; i < a->n_steps; i++)
         for (size_t p = lo; p < hi; p++) route_position(&c, r, p, i);
-        hill_pos = hill_pos + 1 == r->n_hill ? 0 : hill_pos + 1;
-    }
+}
+
+/* Positions per chunk of the hillslope pass (a multiple of HILL_V): the hillslope does not
+ * depend on the network, so it runs over all positions before the sub-trees, in long vector
+ * runs (per sub-tree, most of a grid's many small sub-trees fell to the one-by-one tail). */
+enum { HILL_CHUNK = 64 * HILL_V };
+
+static hs_status hill_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
+    (void)thread;
+    (void)ctx;
+    const run_args *a = user;
+    const size_t lo = chunk * HILL_CHUNK, hi = lo + HILL_CHUNK < a->r->n_seg ? lo + HILL_CHUNK
+                                                                             : a->r->n_seg;
+    hill_block(a->r, lo, hi, a->n_steps);
+    return HS_OK;
 }
 
 static hs_status tree_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
@@ -412,11 +444,16 @@ hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff,
         const size_t nb = n_steps - b0 < r->block ? n_steps - b0 : r->block;
         run_args a = {r, nb, r->step, runoff + b0 * r->n_hru, divisor, q_m3s + b0 * ns};
         st = hs_exec_chunks(nb, r->n_threads, false, lateral_chunk, &a, r->ctxs);
+        if (st == HS_OK)
+            st = hs_exec_chunks((ns + HILL_CHUNK - 1) / HILL_CHUNK, r->n_threads, false,
+                                hill_chunk, &a, r->ctxs);
         /* sub-trees are independent (no inflow from outside), so each runs the block on its own */
         if (st == HS_OK) st = hs_exec_chunks(n_trees, r->n_threads, true, tree_chunk, &a, r->ctxs);
         if (st != HS_OK) break;
         /* the trunk needs every sub-tree's discharge: after them, upstream first */
         route_range(&a, off[n_trees], ns);
+        /* the last n_hill - 1 steps' inflows become the next block's history */
+        memmove(r->hist, r->hist + nb * ns, (r->n_hill - 1) * ns * sizeof *r->hist);
         r->step += nb;
     }
     r->ctxs[0] = NULL;
@@ -430,10 +467,16 @@ hs_status hs_route_run(hs_route *r, size_t n_steps, const double *runoff_ms, dou
 
 double hs_route_storage_m3(const hs_route *r) {
     double v = 0.0;
-    /* buffered flows (m3/s) are each released over one step: volume = flow * dt */
-    for (size_t s = 0; s < r->n_seg; s++)
-        for (size_t k = 0; k < r->n_hill; k++)
-            v += r->hill_ring[k * r->n_seg + r->seg_pos[s]] * r->dt_s;
+    /* buffered flows (m3/s) are each released over one step: volume = flow * dt. On the
+     * hillslope: of the inflow of m steps ago (history row n_hill - 1 - m), the ordinates after
+     * the m-th are still to come. */
+    const size_t nh = r->n_hill, ns = r->n_seg;
+    for (size_t s = 0; s < ns; s++)
+        for (size_t m = 0; m + 1 < nh; m++) {
+            double pending = 0.0;
+            for (size_t j = m + 1; j < nh; j++) pending += r->hill_uh[j];
+            v += r->hist[(nh - 2 - m) * ns + r->seg_pos[s]] * pending * r->dt_s;
+        }
     if (r->irf_ring) /* segment by segment, in the network's order */
         for (size_t s = 0; s < r->n_seg; s++) {
             const size_t p = r->seg_pos[s];
