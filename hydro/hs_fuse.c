@@ -1702,8 +1702,9 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
  * time-major (the forcing is [t][hru]): each state, flux, parameter and dual number is an array
  * over lanes, and every lane performs the scalar code's operations (snow, fuse_eval,
  * fuse_newton_eval, fuse_solve, fuse_implicit, fuse_gamma_p, fuse_update, routing) in the same
- * order, written the same way. Why the bits are the scalar code's: vector add/sub/mul/div/compare are the scalar
- * IEEE operations; contraction into FMAs is off (-ffp-contract=off, hydro/CMakeLists.txt);
+ * order, written the same way. Why the bits are the scalar code's: vector add/sub/mul/div/compare
+ * are the scalar IEEE operations; contraction into FMAs is off (-ffp-contract=off,
+ * hydro/CMakeLists.txt);
  * branches become selects of the same comparisons; the few rewrites are exact identities
  * (d * (1/c) for gradient rows of 0 and 1, * 0.5 for / 2, hoisted day-independent terms computed
  * by the same expression); pow and the smoother's exp are fuse_pow and hs_vm_exp in both (written
@@ -1722,7 +1723,8 @@ typedef int64_t fl_mask;
 #define FUSE_LANES _Pragma("omp simd") for (int l = 0; l < FL_W; l++)
 /* A lane loop that ORs into `acc` (whether any lane ...): masks & and |, not && (a branch per
  * lane keeps the loop scalar). */
-#define FUSE_LANES_OR(acc) _Pragma(FUSE_STR(omp simd reduction(|:acc))) for (int l = 0; l < FL_W; l++)
+#define FUSE_LANES_OR(acc) \
+    _Pragma(FUSE_STR(omp simd reduction(|:acc))) for (int l = 0; l < FL_W; l++)
 #define FUSE_STR(x) #x
 
 

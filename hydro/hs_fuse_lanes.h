@@ -98,13 +98,15 @@ FUSE_INLINE void FL(fl_scale)(int ng, FL(fl) *r, const FL(fl) *a, const double *
  * sum of distinct states, clipped or not: each row is the unit derivative of at most one
  * state); rc = 1/c. For those rows d * (1/c) is d / c exactly, which saves the vector division
  * of every row but the value's. */
-FUSE_INLINE void FL(fl_div_unit)(int ng, FL(fl) *r, const FL(fl) *s, const double *c, const double *rc)
+FUSE_INLINE void FL(fl_div_unit)(int ng, FL(fl) *r, const FL(fl) *s, const double *c,
+                                 const double *rc)
 {
     for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = s->d[k][l] * rc[l];
     FUSE_LANES r->v[l] = s->v[l] / c[l];
 }
 
-FUSE_INLINE void FL(fl_ratio_unit)(int ng, FL(fl) *r, const FL(fl) *s, const double *cap, const double *rc)
+FUSE_INLINE void FL(fl_ratio_unit)(int ng, FL(fl) *r, const FL(fl) *s, const double *cap,
+                                   const double *rc)
 {
     for (int k = 0; k < ng; k++)
         FUSE_LANES r->d[k][l] = cap[l] > 0.0 ? s->d[k][l] * rc[l] : 0.0;
@@ -125,10 +127,11 @@ FUSE_INLINE void FL(fl_pos)(int ng, FL(fl) *r, const FL(fl) *a)
 }
 
 /* fd_pow in every lane (those not `live` are dropped by the caller). */
-FUSE_INLINE void FL(fl_pow)(int ng, FL(fl) *r, const FL(fl) *a, const double *e, const fl_mask *live)
+FUSE_INLINE void FL(fl_pow)(int ng, FL(fl) *r, const FL(fl) *a, const double *e,
+                            const fl_mask *live)
 {
     double pw[FL_W], dp[FL_W];
-    (void)live; /* every lane: the byte mask would stop the loop vectorising (GCC 12) */
+    (void)live; /* every lane: a vector computes them all anyway */
     FUSE_LANES pw[l] = fuse_pow(a->v[l], e[l]);
     FUSE_LANES {
         const double q = a->v[l] > 0.0 ? e[l] * pw[l] / a->v[l] : 0.0;
@@ -140,7 +143,7 @@ FUSE_INLINE void FL(fl_pow)(int ng, FL(fl) *r, const FL(fl) *a, const double *e,
 
 /* fd_logistic */
 FUSE_INLINE void FL(fl_logistic)(int ng, FL(fl) *r, const FL(fl) *s, const double *smax,
-                             const fl_mask *live)
+                                 const fl_mask *live)
 {
     double z[FL_W], ez[FL_W], dl[FL_W], lv[FL_W];
     /* Below 0.449 smax, z > 50.1 in exact arithmetic, so z > 50 after rounding too: when every
@@ -177,7 +180,7 @@ FUSE_INLINE void FL(fl_logistic)(int ng, FL(fl) *r, const FL(fl) *s, const doubl
  * the prefactor (libm calls) lane by lane, then the series and the continued fraction over
  * lanes, each lane stopping at its own convergence test. */
 FUSE_INLINE void FL(fl_gamma_p)(const double *a, const double *lga, const double *x,
-                            const fl_mask *in, double *p, double *dens)
+                                const fl_mask *in, double *p, double *dens)
 {
     _Alignas(64) double pre[FL_W], sum[FL_W], term[FL_W], ap[FL_W];
     _Alignas(64) double b[FL_W], c[FL_W], d[FL_W], h[FL_W];
@@ -290,8 +293,8 @@ static const FL(fl) FL(fl_zeros);
 
 /* fuse_eval over lanes: fluxes f and state derivatives dx (active slots) at states xin. */
 FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const double (*xin)[FL_W],
-                         const double *peff, const double *pet, const fl_mask *live,
-                         FL(fl_flux) *f, FL(fl) *dx)
+                             const double *peff, const double *pet, const fl_mask *live,
+                             FL(fl_flux) *f, FL(fl) *dx)
 {
     const hs_fuse_decisions *d = &sh->d;
     const int ng = sh->ng;
@@ -585,10 +588,10 @@ FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const do
 
 /* fuse_newton_eval over lanes. */
 FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
-                                const double (*x0)[FL_W], const double (*x)[FL_W],
-                                const double *peff, const double *pet, const fl_mask *live,
-                                double (*g)[FL_W], double (*jac)[FUSE_NSLOT][FL_W],
-                                double *norm, FL(fl_flux) *f)
+                                    const double (*x0)[FL_W], const double (*x)[FL_W],
+                                    const double *peff, const double *pet, const fl_mask *live,
+                                    double (*g)[FL_W], double (*jac)[FUSE_NSLOT][FL_W],
+                                    double *norm, FL(fl_flux) *f)
 {
     FL(fl) dx[FUSE_NSLOT];
     FL(fl_eval)(P, sh, x, peff, pet, live, f, dx);
@@ -632,8 +635,7 @@ FUSE_INLINE void FL(fl_flux_select)(FL(fl_flux) *f, const FL(fl_flux) *ft, const
 
 /* fuse_solve over lanes, pivoting per lane; ok[l] = 0 where the scalar solve returns false
  * (that lane's b is then garbage). */
-FUSE_INLINE void FL(fl_solve)(int n, double (*a)[FUSE_NSLOT][FL_W], double (*b)[FL_W],
-                          fl_mask *ok)
+FUSE_INLINE void FL(fl_solve)(int n, double (*a)[FUSE_NSLOT][FL_W], double (*b)[FL_W], fl_mask *ok)
 {
     if (n == 2) {
         /* fuse_solve's operations for two states (VIC, TOPMODEL) without its loops and the
@@ -704,9 +706,9 @@ FUSE_INLINE void FL(fl_solve)(int n, double (*a)[FUSE_NSLOT][FL_W], double (*b)[
 
 /* fuse_implicit over lanes (see the section's comment); x0 the states at the start of the day,
  * f the fluxes at the end state of each lane. `real` marks the lanes worth computing. */
-FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh, const double (*x0)[FL_W],
-                             const double *peff, const double *pet, const fl_mask *real,
-                             FL(fl_flux) *f, double *norm)
+FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
+                                 const double (*x0)[FL_W], const double *peff, const double *pet,
+                                 const fl_mask *real, FL(fl_flux) *f, double *norm)
 {
     _Alignas(64) double x[FUSE_NSLOT][FL_W], xt[FUSE_NSLOT][FL_W], g[FUSE_NSLOT][FL_W];
     _Alignas(64) double step[FUSE_NSLOT][FL_W], jac[FUSE_NSLOT][FUSE_NSLOT][FL_W];
@@ -782,7 +784,7 @@ FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh, cons
  * them; a lane whose store would fall below 0 takes fuse_store's branch lane by lane (rare; it
  * calls fmax as fuse_store does). dt is 1 day. */
 FUSE_INLINE void FL(fl_store)(double *x, const double *x0, const double *cap, const double *inp,
-                          double *const *out, int n_out, double *spill, const fl_mask *real)
+                              double *const *out, int n_out, double *spill, const fl_mask *real)
 {
     const double dt = 1.0;
     _Alignas(64) double in[FL_W], sum[FL_W], sn[FL_W];
@@ -817,7 +819,7 @@ FUSE_INLINE void FL(fl_store)(double *x, const double *x0, const double *cap, co
 
 /* fuse_update over lanes: the states x from x (start of the day) and the fluxes F, fixed. */
 FUSE_INLINE void FL(fl_update)(const FL(fl_par) *P, const fuse_shape *sh, double (*x)[FL_W],
-                           const double *peff, FL(fl_flux) *F, const fl_mask *real)
+                               const double *peff, FL(fl_flux) *F, const fl_mask *real)
 {
     const hs_fuse_decisions *d = &sh->d;
     _Alignas(64) double in[FL_W];
@@ -872,8 +874,8 @@ typedef struct FL(fl_group) {
 /* fuse_implicit's rescue for lane l of a group whose Newton failed (rare): the scalar
  * fuse_rescue on the lane's constants, its fluxes written back into the lane. */
 static __attribute__((noinline)) int FL(fl_rescue_lane)(const FL(fl_group) *G, const fuse_shape *sh,
-                                                    FL(fl_flux) *F, int l, const double *peff,
-                                                    const double *pet, double failed_norm)
+                                                        FL(fl_flux) *F, int l, const double *peff,
+                                                        const double *pet, double failed_norm)
 {
     /* fuse_flux and fl_flux list the same fluxes in the same order: a scalar, an array of lanes */
     enum { N_FLUX = (int)(sizeof(fuse_flux) / sizeof(double)) };
@@ -893,7 +895,7 @@ static __attribute__((noinline)) int FL(fl_rescue_lane)(const FL(fl_group) *G, c
 
 /* fuse_run_hru for the lanes of a group (the implicit numerics only). */
 FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const size_t *hru,
-                              size_t n_real, const hs_forcing_view *fv, const hs_flux_view *out)
+                                  size_t n_real, const hs_forcing_view *fv, const hs_flux_view *out)
 {
     const size_t n = m->n_hru, nt = fv->n_time;
     const fuse_options *o = &m->opt;

@@ -39,8 +39,8 @@ struct hs_route {
     /* Steps are routed in blocks of `block`: first the lateral inflow of every segment for the
      * block (m3/s, plan order) from the runoff rows read front to back, into the rows of hist
      * after the n_hill - 1 rows of earlier steps (hist[n_hill - 1 + i][p] for step i of the
-     * block; lat points there); then, sub-tree by sub-tree, the hillslope outflow of the block,
-     * hill_out[i][p], and the channels. */
+     * block; lat points there); then the hillslope outflow of the block for every segment,
+     * hill_out[i][p]; then the channels, sub-tree by sub-tree. */
     size_t block;
     double *hist;     /* [n_hill - 1 + block][n_seg] */
     double *lat;      /* = hist + (n_hill - 1) n_seg */
@@ -268,7 +268,7 @@ typedef struct run_args {
 
 enum { ROUTE_PREFETCH = 2 }; /* steps ahead */
 
-/* An error found by route_position: kept out of the kernel so that it stays small. */
+/* A non-finite runoff found by lateral_chunk: kept out of the loop so that it stays small. */
 static __attribute__((noinline, cold)) hs_status bad_runoff(const hs_route *r, size_t hru,
                                                             size_t k, double v, hs_ctx *ctx) {
     return HS_FAIL(ctx, HS_ERR_NUMERIC, "runoff of HRU %" PRId64 " at step %zu is %g (missing "
@@ -375,11 +375,13 @@ static inline void route_position(const channel_kernel *c, hs_route *r, size_t p
     double *q_now = c->q + i * c->n_seg;
 #if defined(__GNUC__) || defined(__clang__)
     /* the discharge rows are written in network order (scattered): fetched a few steps ahead */
-    if (i + ROUTE_PREFETCH < c->n_steps) __builtin_prefetch(q_now + ROUTE_PREFETCH * c->n_seg + s, 1);
+    if (i + ROUTE_PREFETCH < c->n_steps)
+        __builtin_prefetch(q_now + ROUTE_PREFETCH * c->n_seg + s, 1);
 #endif
     /* upstream inflow, summed in the network's (input) order so the sum is reproducible */
     double q_up = 0.0;
-    for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++) q_up += q_now[c->up[j]];
+    for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++)
+        q_up += q_now[c->up[j]];
     double routed;
     if (c->irf) {
         const size_t off = c->irf_off[p], n = c->irf_off[p + 1] - off, pos = c->irf_pos[p];
@@ -437,7 +439,8 @@ hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff,
     const size_t n_trees = hs_network_n_trees(r->net), ns = r->n_seg;
     const size_t *off = hs_network_tree_offsets(r->net);
     if (r->irf_pos) /* each segment's ring position at the call's first step */
-        for (size_t p = 0; p < ns; p++) r->irf_pos[p] = r->step % (r->irf_off[p + 1] - r->irf_off[p]);
+        for (size_t p = 0; p < ns; p++)
+            r->irf_pos[p] = r->step % (r->irf_off[p + 1] - r->irf_off[p]);
     r->ctxs[0] = ctx;
     hs_status st = HS_OK;
     for (size_t b0 = 0; b0 < n_steps && st == HS_OK; b0 += r->block) {
@@ -480,7 +483,8 @@ double hs_route_storage_m3(const hs_route *r) {
     if (r->irf_ring) /* segment by segment, in the network's order */
         for (size_t s = 0; s < r->n_seg; s++) {
             const size_t p = r->seg_pos[s];
-            for (size_t k = r->irf_off[p]; k < r->irf_off[p + 1]; k++) v += r->irf_ring[k] * r->dt_s;
+            for (size_t k = r->irf_off[p]; k < r->irf_off[p + 1]; k++)
+                v += r->irf_ring[k] * r->dt_s;
         }
     if (r->kwt)
         for (size_t s = 0; s < r->n_seg; s++) v += hs_kwt_storage_m3(&r->kwt[r->seg_pos[s]]);
