@@ -20,7 +20,8 @@ struct hs_route {
     /* hillslope (§6.2): one UH shared by all segments; the lateral inflow of the last n_hill - 1
      * steps is its state (hist, below) */
     size_t n_hill;
-    double *hill_uh;   /* [n_hill] */
+    double *hill_uh;      /* [n_hill] */
+    double *hill_pending; /* [n_hill] sum of hill_uh[m + 1 ..]: not yet released m steps on */
     /* IRF (§6.3): per-segment UH and ring, packed */
     size_t *irf_off;  /* [n_seg + 1] by position in the routing order (as every array below) */
     double *irf_uh;   /* [irf_off[n_seg]] */
@@ -70,6 +71,7 @@ void hs_route_destroy(hs_route **r) {
     if (!r || !*r) return;
     hs_route *x = *r;
     hs_free(x->hill_uh);
+    hs_free(x->hill_pending);
     hs_free(x->irf_off);
     hs_free(x->irf_uh);
     hs_free(x->irf_ring);
@@ -233,6 +235,12 @@ hs_status hs_route_create(const hs_network *net, hs_route_scheme scheme,
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->hill_uh, r->n_hill, "hillslope UH");
     if (st == HS_OK)
         st = hs_uh_gamma_fractions(p->fshape, p->tscale_s, dt_s, r->n_hill, r->hill_uh, ctx);
+    if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->hill_pending, r->n_hill, "hillslope UH");
+    for (size_t m = 0; st == HS_OK && m < r->n_hill; m++) {
+        double pending = 0.0;
+        for (size_t j = m + 1; j < r->n_hill; j++) pending += r->hill_uh[j];
+        r->hill_pending[m] = pending;
+    }
     if (st == HS_OK) st = build_plan(r, ctx);
     if (st == HS_OK) st = scheme == HS_ROUTE_IRF ? build_irf(r, ctx) : build_kwt(r, ctx);
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, r->ctxs, (size_t)r->n_threads, "routing contexts");
@@ -475,11 +483,8 @@ double hs_route_storage_m3(const hs_route *r) {
      * the m-th are still to come. */
     const size_t nh = r->n_hill, ns = r->n_seg;
     for (size_t s = 0; s < ns; s++)
-        for (size_t m = 0; m + 1 < nh; m++) {
-            double pending = 0.0;
-            for (size_t j = m + 1; j < nh; j++) pending += r->hill_uh[j];
-            v += r->hist[(nh - 2 - m) * ns + r->seg_pos[s]] * pending * r->dt_s;
-        }
+        for (size_t m = 0; m + 1 < nh; m++)
+            v += r->hist[(nh - 2 - m) * ns + r->seg_pos[s]] * r->hill_pending[m] * r->dt_s;
     if (r->irf_ring) /* segment by segment, in the network's order */
         for (size_t s = 0; s < r->n_seg; s++) {
             const size_t p = r->seg_pos[s];
