@@ -1494,8 +1494,8 @@ static const fuse_shape fuse_shape_vic = {
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && \
     defined(__has_attribute) && !defined(HS_FUSE_NO_CLONES)
 #if __has_attribute(target_clones)
-#define FUSE_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
-#define FUSE_SCALAR_CLONES __attribute__((target_clones("avx2", "default")))
+#define FUSE_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
+#define FUSE_SCALAR_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #endif
 #endif
 #ifndef FUSE_CLONES

@@ -67,7 +67,7 @@
 #if (defined(__GNUC__) || defined(__clang__)) && defined(__x86_64__) && \
     defined(__has_attribute) && !defined(HS_GR4J_BATCH_NO_CLONES)
 #if __has_attribute(target_clones)
-#define HGB_CLONES __attribute__((target_clones("avx512f", "avx2", "default")))
+#define HGB_CLONES __attribute__((target_clones("avx512f", "arch=x86-64-v3", "default")))
 #define HGB_HAVE_CLONES 1
 #endif
 #endif
@@ -91,7 +91,8 @@ const char *hs_gr4j_batch_isa(void)
 #if HGB_HAVE_CLONES
     __builtin_cpu_init();
     if (__builtin_cpu_supports("avx512f")) return "avx512f";
-    return __builtin_cpu_supports("avx2") ? "avx2" : "default";
+    /* the "avx2" copy is arch=x86-64-v3: AVX2 with FMA and the rest of that level */
+    return __builtin_cpu_supports("x86-64-v3") ? "avx2" : "default";
 #elif defined(__AVX512F__)
     return "avx512f";
 #elif defined(__AVX2__)

@@ -9,6 +9,7 @@
 #ifndef HS_HYDRO_VMATH_H
 #define HS_HYDRO_VMATH_H
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
@@ -32,6 +33,8 @@ HS_VM_INLINE uint64_t hs_vm_as_u64(double d)
     memcpy(&u, &d, sizeof u);
     return u;
 }
+
+#define HS_VM_FMA(a, b, c) fma((a), (b), (c))
 
 /* ln 2 split so that k * HS_VM_LN2_HI is exact for |k| < 2^11 (fdlibm's ln2_hi, ln2_lo). */
 #define HS_VM_LN2_HI 6.93147180369123816490e-01 /* 0x3fe62e42fee00000 */
@@ -59,31 +62,34 @@ HS_VM_INLINE double hs_vm_log(double x)
      * evaluated by Estrin's scheme (a shorter dependency chain than Horner's; all terms are
      * positive, so no cancellation). */
     const double z2 = z * z, z4 = z2 * z2, z8 = z4 * z4;
-    const double a0 = 2.0 / 3 + z * (2.0 / 5), a1 = 2.0 / 7 + z * (2.0 / 9);
-    const double a2 = 2.0 / 11 + z * (2.0 / 13), a3 = 2.0 / 15 + z * (2.0 / 17);
-    const double a4 = 2.0 / 19 + z * (2.0 / 21), a5 = 2.0 / 23;
-    const double b0 = a0 + z2 * a1, b1 = a2 + z2 * a3, b2 = a4 + z2 * a5;
-    const double r = z * ((b0 + z4 * b1) + z8 * b2);
-    return k * HS_VM_LN2_HI - ((hfsq - (s * (hfsq + r) + k * HS_VM_LN2_LO)) - f);
+    const double a0 = HS_VM_FMA(z, 2.0 / 5, 2.0 / 3), a1 = HS_VM_FMA(z, 2.0 / 9, 2.0 / 7);
+    const double a2 = HS_VM_FMA(z, 2.0 / 13, 2.0 / 11), a3 = HS_VM_FMA(z, 2.0 / 17, 2.0 / 15);
+    const double a4 = HS_VM_FMA(z, 2.0 / 21, 2.0 / 19), a5 = 2.0 / 23;
+    const double b0 = HS_VM_FMA(z2, a1, a0), b1 = HS_VM_FMA(z2, a3, a2);
+    const double b2 = HS_VM_FMA(z2, a5, a4);
+    const double r = z * HS_VM_FMA(z8, b2, HS_VM_FMA(z4, b1, b0));
+    return HS_VM_FMA(k, HS_VM_LN2_HI, -((hfsq - HS_VM_FMA(s, hfsq + r, k * HS_VM_LN2_LO)) - f));
 }
 
 /* e^y for y <= 709; y < -708.4 gives 0 (the exact result is below 2^-1022 there). */
 HS_VM_INLINE double hs_vm_exp(double y)
 {
     const double yc = y < -708.4 ? -708.4 : y; /* keeps 2^n normal; the select below zeroes it */
-    const double tn = yc * 1.4426950408889634074 + HS_VM_MAGIC;
+    const double tn = HS_VM_FMA(yc, 1.4426950408889634074, HS_VM_MAGIC);
     const double n = tn - HS_VM_MAGIC;
-    const double r = (yc - n * HS_VM_LN2_HI) - n * HS_VM_LN2_LO;
+    const double r = HS_VM_FMA(-n, HS_VM_LN2_LO, HS_VM_FMA(-n, HS_VM_LN2_HI, yc));
     /* e^r = 1 + (r + r^2 * P(r)), P(r) = sum_{i=0..11} r^i / (i+2)! (Taylor to degree 13),
      * P by Estrin's scheme; the leading 1 + r... is added last, so it is rounded once. */
     const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
-    const double a0 = 1.0 / 2 + r * (1.0 / 6), a1 = 1.0 / 24 + r * (1.0 / 120);
-    const double a2 = 1.0 / 720 + r * (1.0 / 5040), a3 = 1.0 / 40320 + r * (1.0 / 362880);
-    const double a4 = 1.0 / 3628800 + r * (1.0 / 39916800);
-    const double a5 = 1.0 / 479001600 + r * (1.0 / 6227020800.0);
-    const double b0 = a0 + r2 * a1, b1 = a2 + r2 * a3, b2 = a4 + r2 * a5;
-    const double pr = (b0 + r4 * b1) + r8 * b2;
-    const double p = 1.0 + (r + r2 * pr);
+    const double a0 = HS_VM_FMA(r, 1.0 / 6, 1.0 / 2), a1 = HS_VM_FMA(r, 1.0 / 120, 1.0 / 24);
+    const double a2 = HS_VM_FMA(r, 1.0 / 5040, 1.0 / 720);
+    const double a3 = HS_VM_FMA(r, 1.0 / 362880, 1.0 / 40320);
+    const double a4 = HS_VM_FMA(r, 1.0 / 39916800, 1.0 / 3628800);
+    const double a5 = HS_VM_FMA(r, 1.0 / 6227020800.0, 1.0 / 479001600);
+    const double b0 = HS_VM_FMA(r2, a1, a0), b1 = HS_VM_FMA(r2, a3, a2);
+    const double b2 = HS_VM_FMA(r2, a5, a4);
+    const double pr = HS_VM_FMA(r8, b2, HS_VM_FMA(r4, b1, b0));
+    const double p = 1.0 + HS_VM_FMA(r2, pr, r);
     /* The low bits of tn hold n (two's complement); 2^n = (n + 1023) << 52. */
     const uint64_t ni = hs_vm_as_u64(tn) - hs_vm_as_u64(HS_VM_MAGIC);
     const double scale = hs_vm_as_double((ni + 1023u) << 52);
