@@ -730,18 +730,37 @@ typedef struct fuse_flux {
     double qb_a, qb_b;       /* baseflow (qb_a is Q_b of single-state layers) */
 } fuse_flux;
 
-/* pow(a, e) for the implicit solver's flux code, e > 0: exp(e ln a) from hs_vmath.h, which
- * vectorises in the HRU lanes where glibc's pow was a call per lane (42 % of the VIC kernel);
- * the scalar solvers use it too, so an HRU gives the same bits alone or in a lane (the explicit
- * numerics, scalar only, keep glibc's pow: faster there). Within ~|e ln a| ulp of the correctly
- * rounded power (< 1e-13 relative for the bases and exponents of §3.6), far inside the Newton
- * tolerance. The bases are clipped states and ratios, never negative (a negative one would give
- * NaN, as glibc's does for a non-integer e), nor large enough to overflow (e ln a > 709 would
- * need a store 1e30 times its capacity); a = 0 gives 0. */
-static inline __attribute__((always_inline)) double fuse_pow(double a, double e)
+/* pow(a, e) for the implicit solver's flux code, e > 0, with its derivative: from hs_vmath.h,
+ * which vectorises in the HRU lanes where glibc's pow was a call per lane (42 % of the VIC
+ * kernel); the scalar solvers use it too, so an HRU gives the same bits alone or in a lane (the
+ * explicit numerics, scalar only, keep glibc's pow: faster there). q = a^(e-1) = exp((e-1) ln a)
+ * gives both the power a q and its derivative e q without a division (a vector division costs
+ * about what an exp does). Within ~|e ln a| ulp of the correctly rounded power (< 1e-13 relative
+ * for the bases and exponents of §3.6), far inside the Newton tolerance. The bases are clipped
+ * states and ratios, never negative (a negative one gives NaN, as glibc's does for a non-integer
+ * e); a = 0 gives 0 with derivative 0. Where a^(e-1) would overflow (e < 1 and a subnormal: not
+ * reachable from §3.6's bounds) fuse_pow_far gives the power and the derivative is 0, as it is
+ * wherever e q is not finite. */
+#define FUSE_POW_Q_MAX 709.0
+static inline __attribute__((always_inline)) double fuse_pow_y(double a, double e)
 {
-    const double r = hs_vm_exp(e * hs_vm_log(a > 0.0 ? a : 1.0));
-    return a > 0.0 ? r : (a == 0.0 ? 0.0 : NAN);
+    return (e - 1.0) * hs_vm_log(a > 0.0 ? a : 1.0);
+}
+
+static inline __attribute__((always_inline)) void fuse_pow_d(double a, double e, double y,
+                                                             double *pw, double *dp)
+{
+    const bool far = y > FUSE_POW_Q_MAX;
+    const double q = hs_vm_exp(far ? 0.0 : y);
+    *pw = a > 0.0 ? a * q : (a == 0.0 ? 0.0 : NAN);
+    const double d = a > 0.0 && !far ? e * q : 0.0;
+    *dp = fabs(d) <= DBL_MAX ? d : 0.0;
+}
+
+/* The power where fuse_pow_d's q overflows (out of line: never taken in practice). */
+static __attribute__((noinline)) double fuse_pow_far(double a, double e)
+{
+    return hs_vm_exp(e * hs_vm_log(a));
 }
 
 static inline double fuse_clip(double x, double cap) { return x < 0.0 ? 0.0 : (x > cap ? cap : x); }
@@ -1051,13 +1070,10 @@ static inline fuse_dual fd_pos(int ng, fuse_dual a)
     return a.v > 0.0 ? a : fd_const(0.0);
 }
 
-/* pow(a, e) for a constant exponent, given pw = fuse_pow(a.v, e): d = e a^(e-1) = e pw / a, 0 at
- * a base <= 0 (where the forward difference of a clipped state sees a flat or one-sided
- * function). */
-static inline fuse_dual fd_pow(int ng, fuse_dual a, double e, double pw)
+/* pow(a, e) for a constant exponent, given pw and dp = e a^(e-1) from fuse_pow_d (0 at a base
+ * <= 0, where the forward difference of a clipped state sees a flat or one-sided function). */
+static inline fuse_dual fd_pow(int ng, fuse_dual a, double pw, double dp)
 {
-    double dp = a.v > 0.0 ? e * pw / a.v : 0.0;
-    if (!isfinite(dp)) dp = 0.0;
     fuse_dual r = fd_scale(ng, a, dp);
     r.v = pw;
     return r;
@@ -1137,7 +1153,8 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
      * the lanes vectorise over HRUs instead). Each is the same fuse_pow as in the lanes. */
     enum { POW_AC, POW_Q12, POW_QB, POW_N };
     fuse_dual pow_base[POW_N] = {zero, zero, zero};
-    double pow_a[4] = {1.0, 1.0, 1.0, 1.0}, pow_e[4] = {1.0, 1.0, 1.0, 1.0}, pw[4];
+    double pow_a[4] = {1.0, 1.0, 1.0, 1.0}, pow_e[4] = {1.0, 1.0, 1.0, 1.0}, pw[4], dp[4];
+    double pow_y[4];
     if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
         pow_base[POW_AC] = fd_sub(ng, fd_const(1.0), fd_min(ng, fd_div(ng, watr1, maxwatr1), 1.0));
         pow_e[POW_AC] = p[HS_FUSE_AXV_BEXP];
@@ -1161,12 +1178,17 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
     }
     for (int k = 0; k < POW_N; k++) pow_a[k] = pow_base[k].v;
 #pragma omp simd
-    for (int k = 0; k < 4; k++) pw[k] = fuse_pow(pow_a[k], pow_e[k]);
+    for (int k = 0; k < 4; k++) {
+        pow_y[k] = fuse_pow_y(pow_a[k], pow_e[k]);
+        fuse_pow_d(pow_a[k], pow_e[k], pow_y[k], &pw[k], &dp[k]);
+    }
+    for (int k = 0; k < POW_N; k++)
+        if (pow_y[k] > FUSE_POW_Q_MAX && pow_a[k] > 0.0) pw[k] = fuse_pow_far(pow_a[k], pow_e[k]);
 
     /* 1. Saturated area and surface runoff. */
     fuse_dual ac;
     if (d->qsurf == HS_FUSE_ARNO_X_VIC) {
-        ac = fd_sub(ng, fd_const(1.0), fd_pow(ng, pow_base[POW_AC], pow_e[POW_AC], pw[POW_AC]));
+        ac = fd_sub(ng, fd_const(1.0), fd_pow(ng, pow_base[POW_AC], pw[POW_AC], dp[POW_AC]));
     } else if (d->qsurf == HS_FUSE_PRMS_VARNT) {
         ac = fd_scale(ng, fd_min(ng, fd_div(ng, tens1, r->maxtens_1), 1.0), p[HS_FUSE_SAREAMAX]);
     } else {
@@ -1219,7 +1241,7 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
 
     /* 5. Percolation. */
     fuse_dual q12;
-    const fuse_dual q12_pow = fd_pow(ng, pow_base[POW_Q12], pow_e[POW_Q12], pw[POW_Q12]);
+    const fuse_dual q12_pow = fd_pow(ng, pow_base[POW_Q12], pw[POW_Q12], dp[POW_Q12]);
     if (d->qperc == HS_FUSE_PERC_F2SAT || d->qperc == HS_FUSE_PERC_W2SAT) {
         q12 = fd_scale(ng, q12_pow, p[HS_FUSE_PERCRTE]);
     } else {
@@ -1236,10 +1258,10 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
         break;
     case HS_FUSE_UNLIMFRC_2: qb_a = fd_scale(ng, watr2, p[HS_FUSE_QB_PRMS]); break;
     case HS_FUSE_UNLIMPOW_2:
-        qb_a = fd_scale(ng, fd_pow(ng, pow_base[POW_QB], pow_e[POW_QB], pw[POW_QB]), r->qbsat);
+        qb_a = fd_scale(ng, fd_pow(ng, pow_base[POW_QB], pw[POW_QB], dp[POW_QB]), r->qbsat);
         break;
     default:
-        qb_a = fd_scale(ng, fd_pow(ng, pow_base[POW_QB], pow_e[POW_QB], pw[POW_QB]),
+        qb_a = fd_scale(ng, fd_pow(ng, pow_base[POW_QB], pw[POW_QB], dp[POW_QB]),
                         p[HS_FUSE_BASERTE]);
         break;
     }

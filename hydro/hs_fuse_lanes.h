@@ -130,13 +130,17 @@ FUSE_INLINE void FL(fl_pos)(int ng, FL(fl) *r, const FL(fl) *a)
 FUSE_INLINE void FL(fl_pow)(int ng, FL(fl) *r, const FL(fl) *a, const double *e,
                             const fl_mask *live)
 {
-    double pw[FL_W], dp[FL_W];
+    double pw[FL_W], dp[FL_W], y[FL_W];
     (void)live; /* every lane: a vector computes them all anyway */
-    FUSE_LANES pw[l] = fuse_pow(a->v[l], e[l]);
-    FUSE_LANES {
-        const double q = a->v[l] > 0.0 ? e[l] * pw[l] / a->v[l] : 0.0;
-        dp[l] = fabs(q) <= DBL_MAX ? q : 0.0; /* !isfinite(q) -> 0, as fd_pow */
+    fl_mask far = 0;
+    FUSE_LANES_OR(far) {
+        y[l] = fuse_pow_y(a->v[l], e[l]);
+        fuse_pow_d(a->v[l], e[l], y[l], &pw[l], &dp[l]);
+        far |= (y[l] > FUSE_POW_Q_MAX) & (a->v[l] > 0.0);
     }
+    if (far)
+        for (int l = 0; l < FL_W; l++)
+            if (y[l] > FUSE_POW_Q_MAX && a->v[l] > 0.0) pw[l] = fuse_pow_far(a->v[l], e[l]);
     for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = a->d[k][l] * dp[l];
     FUSE_LANES r->v[l] = pw[l];
 }
