@@ -505,6 +505,7 @@ struct hs_model_impl {
     double *par;          /* [n_hru][HS_FUSE_NPAR] */
     hs_fuse_derived *der; /* [n_hru] */
     double *state;        /* [FUSE_NSLOT][n_hru] soil stores, mm (unused slots 0) */
+    double *trend;        /* [FUSE_NSLOT][n_hru] the last implicit day's state change, mm */
     double *swe;          /* [n_band][n_hru] snow water equivalent per band, mm */
     double season[2][367];   /* sin(2 pi phase) of the melt factor by [leap][day of year] */
     double *weights;      /* [n_hru][HS_FUSE_ROUTING_CAP] time-delay fractions */
@@ -521,6 +522,7 @@ static void fuse_destroy(hs_model_impl **mp)
     hs_free(m->par);
     hs_free(m->der);
     hs_free(m->state);
+    hs_free(m->trend);
     hs_free(m->swe);
     hs_free(m->weights);
     hs_free(m->n_weights);
@@ -553,6 +555,7 @@ static hs_status fuse_create(const hs_model_option *opts, size_t n_opts, size_t 
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->par, n_hru * HS_FUSE_NPAR, "FUSE parameters"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->der, n_hru, "FUSE derived parameters"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->state, n_hru * FUSE_NSLOT, "FUSE soil states"), fail);
+    HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->trend, n_hru * FUSE_NSLOT, "FUSE state trends"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->swe, n_hru * o.n_band, "FUSE snow states"), fail);
     HS_TRY_GOTO(st, HS_ALLOC_ARRAY(ctx, m->weights, n_hru * HS_FUSE_ROUTING_CAP,
                                    "FUSE time-delay fractions"), fail);
@@ -686,9 +689,11 @@ static hs_status fuse_init(hs_model_impl *m, const double *params, hs_ctx *ctx)
         fuse_caps(d, p, &m->der[i], cap);
         /* docs §3.6 "Initial states": every store at 0.25 of its capacity, unlimited stores at
          * 0.25 MAXWATR_2, SWE and the routing buffer empty. */
-        for (int s = 0; s < FUSE_NSLOT; s++)
+        for (int s = 0; s < FUSE_NSLOT; s++) {
             m->state[(size_t)s * n + i] = isinf(cap[s]) ? 0.25 * p[HS_FUSE_MAXWATR_2]
                                                         : 0.25 * cap[s];
+            m->trend[(size_t)s * n + i] = 0.0;
+        }
         for (size_t b = 0; b < m->opt.n_band; b++) m->swe[b * n + i] = 0.0;
         memset(m->ring + i * HS_FUSE_ROUTING_CAP, 0, HS_FUSE_ROUTING_CAP * sizeof *m->ring);
         m->head[i] = 0;
@@ -1473,14 +1478,16 @@ static __attribute__((noinline)) int fuse_rescue(const fuse_hru *h, const fuse_s
     return kept;
 }
 
-/* One implicit Euler step over dt (§3.7): Newton from the start state (fuse_newton), rescued
- * by continuation where it fails; the fluxes at the end state are returned in f (before
- * fixing), the result is a FUSE_DAY_* code. */
+/* One implicit Euler step over dt (§3.7): Newton from the guess xg (fuse_newton), rescued by
+ * continuation from the start state x0 where it fails; the fluxes at the end state are
+ * returned in f (before fixing), the result is a FUSE_DAY_* code. The guess is x0 plus the
+ * previous day's change (fuse_guess): the same root to the Newton tolerance, in fewer
+ * iterations than from x0. */
 FUSE_INLINE int fuse_implicit(const fuse_hru *h, const fuse_shape *sh, const double *x0,
-                              double dt, double peff, double pet, fuse_flux *f)
+                              const double *xg, double dt, double peff, double pet, fuse_flux *f)
 {
     double x[FUSE_NSLOT];
-    memcpy(x, x0, sizeof x);
+    memcpy(x, xg, sizeof x);
     const double norm = fuse_newton(h, sh, x0, x, dt, peff, pet, f);
     if (norm <= FUSE_NEWTON_TOL) return FUSE_DAY_CONVERGED;
     return fuse_rescue(h, sh, x0, dt, peff, pet, norm, f);
@@ -1525,22 +1532,22 @@ static const fuse_shape fuse_shape_vic = {
 #define FUSE_SCALAR_CLONES
 #endif
 
-typedef int (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, double dt, double peff,
-                                double pet, fuse_flux *f);
+typedef int (*fuse_implicit_fn)(const fuse_hru *h, const double *x0, const double *xg, double dt,
+                                double peff, double pet, fuse_flux *f);
 
-static int fuse_implicit_generic(const fuse_hru *h, const double *x0, double dt, double peff,
-                                 double pet, fuse_flux *f)
+static int fuse_implicit_generic(const fuse_hru *h, const double *x0, const double *xg, double dt,
+                                 double peff, double pet, fuse_flux *f)
 {
-    return fuse_implicit(h, &h->shape, x0, dt, peff, pet, f);
+    return fuse_implicit(h, &h->shape, x0, xg, dt, peff, pet, f);
 }
 /* The parent structures' scalar solvers, for HRUs that run alone (a lumped basin, or the few
  * left over after the lane groups): specialised as the lanes are, same bits. */
 #define FUSE_IMPLICIT_FOR(name)                                                                  \
     FUSE_SCALAR_CLONES static int fuse_implicit_##name(const fuse_hru *h, const double *x0,      \
-                                                       double dt, double peff, double pet,       \
-                                                       fuse_flux *f)                             \
+                                                       const double *xg, double dt, double peff, \
+                                                       double pet, fuse_flux *f)                 \
     {                                                                                            \
-        return fuse_implicit(h, &fuse_shape_##name, x0, dt, peff, pet, f);                       \
+        return fuse_implicit(h, &fuse_shape_##name, x0, xg, dt, peff, pet, f);                   \
     }
 FUSE_IMPLICIT_FOR(prms)
 FUSE_IMPLICIT_FOR(sac)
@@ -1619,8 +1626,11 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
     const bool snow = h.d.snowm == HS_FUSE_TEMP_INDEX;
     const bool additive = h.d.rferr == HS_FUSE_ADDITIVE_E;
 
-    double x[FUSE_NSLOT];
-    for (int s = 0; s < FUSE_NSLOT; s++) x[s] = m->state[(size_t)s * n + i];
+    double x[FUSE_NSLOT], trend[FUSE_NSLOT];
+    for (int s = 0; s < FUSE_NSLOT; s++) {
+        x[s] = m->state[(size_t)s * n + i];
+        trend[s] = m->trend[(size_t)s * n + i];
+    }
     double swe[HS_FUSE_MAX_BANDS];
     for (size_t b = 0; b < o->n_band; b++) swe[b] = m->swe[b * n + i];
     double *ring = m->ring + i * HS_FUSE_ROUTING_CAP;
@@ -1677,11 +1687,13 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
         double qinst, aet;
         fuse_flux f;
         if (o->implicit) {
-            double x0[FUSE_NSLOT];
+            double x0[FUSE_NSLOT], xg[FUSE_NSLOT];
             memcpy(x0, x, sizeof x0);
-            const int solved = implicit(&h, x0, 1.0, peff, pet, &f);
+            for (int s = 0; s < FUSE_NSLOT; s++) xg[s] = x0[s] + trend[s]; /* as fl_run_group */
+            const int solved = implicit(&h, x0, xg, 1.0, peff, pet, &f);
             if (solved != FUSE_DAY_CONVERGED) n_solver_days[solved - 1]++;
             fuse_update(&h, x0, 1.0, peff, &f, x);
+            for (int s = 0; s < FUSE_NSLOT; s++) trend[s] = x[s] - x0[s];
             qinst = fuse_qinst(&f);
             aet = fuse_aet(&f);
         } else {
@@ -1711,7 +1723,10 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
             year++;
         }
     }
-    for (int s = 0; s < FUSE_NSLOT; s++) m->state[(size_t)s * n + i] = x[s];
+    for (int s = 0; s < FUSE_NSLOT; s++) {
+        m->state[(size_t)s * n + i] = x[s];
+        m->trend[(size_t)s * n + i] = trend[s];
+    }
     for (size_t b = 0; b < o->n_band; b++) m->swe[b * n + i] = swe[b];
     m->head[i] = head;
     m->solver_days[i] += n_solver_days[0];

@@ -711,8 +711,9 @@ FUSE_INLINE void FL(fl_solve)(int n, double (*a)[FUSE_NSLOT][FL_W], double (*b)[
 /* fuse_implicit over lanes (see the section's comment); x0 the states at the start of the day,
  * f the fluxes at the end state of each lane. `real` marks the lanes worth computing. */
 FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
-                                 const double (*x0)[FL_W], const double *peff, const double *pet,
-                                 const fl_mask *real, FL(fl_flux) *f, double *norm)
+                                 const double (*x0)[FL_W], const double (*xg)[FL_W],
+                                 const double *peff, const double *pet, const fl_mask *real,
+                                 FL(fl_flux) *f, double *norm)
 {
     _Alignas(64) double x[FUSE_NSLOT][FL_W], xt[FUSE_NSLOT][FL_W], g[FUSE_NSLOT][FL_W];
     _Alignas(64) double step[FUSE_NSLOT][FL_W], jac[FUSE_NSLOT][FUSE_NSLOT][FL_W];
@@ -722,7 +723,11 @@ FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
     FL(fl_flux) ft;
     const int n = sh->n;
     memcpy(x, x0, sizeof x);
-    FL(fl_newton_eval)(P, sh, x0, x0, peff, pet, real, g, jac, norm, f);
+    for (int r = 0; r < n; r++) {
+        const int s = sh->act[r];
+        FUSE_LANES x[s][l] = xg[s][l];
+    }
+    FL(fl_newton_eval)(P, sh, x0, (const double (*)[FL_W])x, peff, pet, real, g, jac, norm, f);
     fl_mask any = 0;
     FUSE_LANES_OR(any) {
         it[l] = ls[l] = 0;
@@ -869,6 +874,7 @@ typedef struct FL(fl_group) {
     FL(fl_par) P;
     fuse_hru hru_consts[FL_W]; /* for fuse_rescue */
     _Alignas(64) double x[FUSE_NSLOT][FL_W];
+    _Alignas(64) double trend[FUSE_NSLOT][FL_W]; /* m->trend */
     double swe[HS_FUSE_MAX_BANDS][FL_W];
     double ring[HS_FUSE_ROUTING_CAP][FL_W];
     fl_mask has_w[HS_FUSE_ROUTING_CAP][FL_W];
@@ -916,6 +922,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
         for (int s = 0; s < FUSE_NSLOT; s++) {
             P->cap[s][l] = h->cap[s];
             G.x[s][l] = m->state[(size_t)s * n + i];
+            G.trend[s][l] = m->trend[(size_t)s * n + i];
         }
         for (size_t b = 0; b < o->n_band; b++) G.swe[b][l] = m->swe[b * n + i];
         P->maxwatr1[l] = p[HS_FUSE_MAXWATR_1];
@@ -1088,13 +1095,26 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
             /* Soil over the day (§3.7), then FIX_STATES per lane (fuse_update). */
             FL(fl_flux) F;
             _Alignas(64) double norm[FL_W];
-            FL(fl_implicit)(P, sh, (const double (*)[FL_W])G.x, peff, pet, G.real, &F, norm);
+            _Alignas(64) double x0[FUSE_NSLOT][FL_W], xg[FUSE_NSLOT][FL_W];
+            for (int r = 0; r < sh->n; r++) {
+                const int s = sh->act[r];
+                FUSE_LANES {
+                    x0[s][l] = G.x[s][l];
+                    xg[s][l] = G.x[s][l] + G.trend[s][l]; /* fuse_run_hru's guess */
+                }
+            }
+            FL(fl_implicit)(P, sh, (const double (*)[FL_W])G.x, (const double (*)[FL_W])xg,
+                            peff, pet, G.real, &F, norm);
             for (int l = 0; l < FL_W; l++)
                 if (G.real[l] && !(norm[l] <= FUSE_NEWTON_TOL))
                     n_solver_days[FL(fl_rescue_lane)(&G, sh, &F, l, peff, pet, norm[l]) - 1][l]++;
             _Alignas(64) double qinst[FL_W];
             double *aet = aet_b[j];
             FL(fl_update)(P, sh, G.x, peff, &F, G.real);
+            for (int r = 0; r < sh->n; r++) {
+                const int s = sh->act[r];
+                FUSE_LANES G.trend[s][l] = G.x[s][l] - x0[s][l];
+            }
             FUSE_LANES {
                 qinst[l] = F.qsx[l] + F.oflow_1[l] + F.qif[l] + F.oflow_2a[l] + F.oflow_2b[l] +
                            F.qb_a[l] + F.qb_b[l]; /* fuse_qinst */
@@ -1139,7 +1159,10 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
     }
     for (size_t l = 0; l < n_real; l++) {
         const size_t i = hru[l];
-        for (int s = 0; s < FUSE_NSLOT; s++) m->state[(size_t)s * n + i] = G.x[s][l];
+        for (int s = 0; s < FUSE_NSLOT; s++) {
+            m->state[(size_t)s * n + i] = G.x[s][l];
+            m->trend[(size_t)s * n + i] = G.trend[s][l];
+        }
         for (size_t b = 0; b < o->n_band; b++) m->swe[b * n + i] = G.swe[b][l];
         const size_t hd = m->head[i];
         double *ring = m->ring + i * HS_FUSE_ROUTING_CAP;
