@@ -236,6 +236,7 @@ hs_status hs_app_main(const hs_app_options *o, hs_ctx *ctx) {
     /* the final run over the whole experiment period, spin-up included */
     hs_workspace *final_ws = NULL;
     if (st == HS_OK) st = hs_workspace_create(e, cs.hru_threads, NULL, ctx, &final_ws);
+    if (st == HS_OK) st = hs_workspace_keep_segments(final_ws, ctx); /* run/streamflow.nc */
     if (st == HS_OK) st = hs_workspace_simulate(final_ws, final_params, e->view.n_time, ctx);
     if (st == HS_OK) {
         memcpy(e->q_sim_m3s, hs_workspace_q_sim_m3s(final_ws), e->view.n_time * sizeof *e->q_sim_m3s);

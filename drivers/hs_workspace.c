@@ -41,7 +41,7 @@ struct hs_workspace {
     size_t n_lanes;
     double *batch_params; /* [n_lanes][n_model_params] */
     double *batch_runoff; /* [n_lanes][n_steps_cal] */
-    double *q_seg;     /* [n_time][n_seg] */
+    double *q_seg;     /* [n_time][n_seg] when kept (hs_workspace_keep_segments), else NULL */
 };
 
 hs_status hs_eval_delay_parse(const char *text, uint64_t seed, hs_ctx *ctx, hs_eval_delay *out) {
@@ -99,8 +99,6 @@ hs_status hs_workspace_create(const hs_experiment *e, int hru_threads, const hs_
         rp.n_threads = ws->hru_threads; /* sub-trees share the HRU threads of the evaluation */
         ws->route_params = rp;
         st = hs_route_create(e->net, e->route_scheme, &rp, 86400.0, ctx, &ws->router);
-        if (st == HS_OK)
-            st = HS_ALLOC_ARRAY(ctx, ws->q_seg, nt * hs_network_n_seg(e->net), "segment discharge");
     }
     for (int t = 1; st == HS_OK && t < ws->hru_threads; t++) {
         ws->tctx[t] = hs_ctx_clone(ctx);
@@ -184,15 +182,20 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
     const double t1 = hs_wall_time();
     ws->model_s += t1 - t0;
     if (ws->router) {
-        /* mm per daily step, read by the router as m/s; the outlet (or SIM_REACH_ID) is compared */
+        /* mm per daily step, read by the router as m/s; the outlet (or SIM_REACH_ID) is compared.
+         * Every segment's series only when kept: a calibration would write 56 MB per
+         * evaluation on the distributed Bow to read one column. */
         const size_t ns = hs_network_n_seg(e->net);
         hs_route_init(ws->router);
-        HS_TRY(hs_route_run_scaled(ws->router, n_steps, ws->runoff_mm, 86.4e6, ws->q_seg, ctx));
-        ws->route_s += hs_wall_time() - t1;
-        for (size_t t = 0; t < n_steps; t++) {
-            ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];
-            ws->q_sim_mm[t] = ws->q_sim_m3s[t] / e->mm_to_m3s;
+        if (ws->q_seg) {
+            HS_TRY(hs_route_run_scaled(ws->router, n_steps, ws->runoff_mm, 86.4e6, ws->q_seg, ctx));
+            for (size_t t = 0; t < n_steps; t++) ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];
+        } else {
+            HS_TRY(hs_route_run_segment(ws->router, n_steps, ws->runoff_mm, 86.4e6, e->outlet_seg,
+                                        ws->q_sim_m3s, ctx));
         }
+        ws->route_s += hs_wall_time() - t1;
+        for (size_t t = 0; t < n_steps; t++) ws->q_sim_mm[t] = ws->q_sim_m3s[t] / e->mm_to_m3s;
         return HS_OK;
     }
     /* unrouted: the area-weighted sum of the HRUs, in index order whatever the threads */
@@ -213,6 +216,13 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
 const double *hs_workspace_q_sim_m3s(const hs_workspace *ws) { return ws->q_sim_m3s; }
 const double *hs_workspace_q_sim_mm(const hs_workspace *ws) { return ws->q_sim_mm; }
 const double *hs_workspace_q_seg(const hs_workspace *ws) { return ws->q_seg; }
+
+hs_status hs_workspace_keep_segments(hs_workspace *ws, hs_ctx *ctx) {
+    const hs_experiment *e = ws->e;
+    if (!ws->router || ws->q_seg) return HS_OK;
+    return HS_ALLOC_ARRAY(ctx, ws->q_seg, e->view.n_time * hs_network_n_seg(e->net),
+                          "segment discharge");
+}
 
 void hs_workspace_times(const hs_workspace *ws, double *model_s, double *route_s) {
     *model_s = ws->model_s;

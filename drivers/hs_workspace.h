@@ -67,9 +67,13 @@ HS_NODISCARD hs_status hs_workspace_simulate(hs_workspace *ws, const double *par
                                              size_t n_steps, hs_ctx *ctx);
 const double *hs_workspace_q_sim_m3s(const hs_workspace *ws);
 const double *hs_workspace_q_sim_mm(const hs_workspace *ws);
-/** Routed runs: discharge of every segment [n_steps][n_seg] (network order), m3 s-1; NULL when
- *  the experiment is unrouted. */
+/** Routed runs: discharge of every segment [n_steps][n_seg] (network order), m3 s-1, after
+ *  hs_workspace_keep_segments; NULL before it and when the experiment is unrouted. */
 const double *hs_workspace_q_seg(const hs_workspace *ws);
+/** Makes the following runs keep every segment's discharge (hs_workspace_q_seg), e.g. for
+ *  run/streamflow.nc; without it a routed run routes every segment but keeps only the compared
+ *  one (same bits). No-op when unrouted. */
+HS_NODISCARD hs_status hs_workspace_keep_segments(hs_workspace *ws, hs_ctx *ctx);
 /** Seconds spent in the model (HRU loop) and in routing, summed over every run so far. */
 void hs_workspace_times(const hs_workspace *ws, double *model_s, double *route_s);
 

@@ -32,8 +32,8 @@ struct hs_route {
     hs_kwt_reach *kwt;      /* [n_seg] */
     /* The network flattened in routing order once, so that the per-step kernel reads arrays
      * instead of calling the network's accessors (another translation unit): position p of
-     * hs_network_order() routes segment plan_seg[p], whose upstream segments are
-     * plan_up[plan_up_off[p] .. plan_up_off[p + 1]) in the network's order. HRU h drains into
+     * hs_network_order() routes segment plan_seg[p], whose upstream segments are at the
+     * positions plan_up[plan_up_off[p] .. plan_up_off[p + 1]) in the network's order. HRU h drains into
      * the segment at position hru_pos[h] (HS_NETWORK_NONE: unmapped), area hru_area[h]. */
     size_t *plan_seg, *plan_up_off, *plan_up, *hru_pos, *seg_pos; /* seg_pos: plan_seg^-1 */
     double *hru_area;
@@ -46,6 +46,7 @@ struct hs_route {
     double *hist;     /* [n_hill - 1 + block][n_seg] */
     double *lat;      /* = hist + (n_hill - 1) n_seg */
     double *hill_out; /* [block][n_seg] */
+    double *q_blk;    /* [block][n_seg] the block's discharge by position, copied out after it */
     /* one context per thread for hs_exec_chunks; [0] is the caller's at run time */
     int n_threads;
     hs_ctx **ctxs;
@@ -84,6 +85,7 @@ void hs_route_destroy(hs_route **r) {
     hs_free(x->hru_area);
     hs_free(x->hist);
     hs_free(x->hill_out);
+    hs_free(x->q_blk);
     hs_free(x->kwt_ch);
     hs_free(x->kwt);
     if (x->ctxs)
@@ -205,6 +207,8 @@ static hs_status build_plan(hs_route *r, hs_ctx *ctx) {
         for (size_t j = 0; j < n; j++) r->plan_up[ou++] = up[j];
     }
     r->plan_up_off[ns] = ou;
+    /* upstream links as positions: the block's discharge is kept by position (q_blk) */
+    for (size_t j = 0; j < ou; j++) r->plan_up[j] = r->seg_pos[r->plan_up[j]];
     r->block = ROUTE_BLOCK_BYTES / (sizeof(double) * (ns > 0 ? ns : 1));
     if (r->block < 1) r->block = 1;
     if (r->block > ROUTE_BLOCK_MAX) r->block = ROUTE_BLOCK_MAX;
@@ -213,6 +217,7 @@ static hs_status build_plan(hs_route *r, hs_ctx *ctx) {
         return HS_FAIL(ctx, HS_ERR_NOMEM, "routing: lateral inflow buffer too large");
     HS_TRY(HS_ALLOC_ARRAY(ctx, r->hist, rows * ns, "lateral inflow"));
     HS_TRY(HS_ALLOC_ARRAY(ctx, r->hill_out, r->block * ns, "hillslope outflow"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->q_blk, r->block * ns, "block discharge"));
     r->lat = r->hist + (r->n_hill - 1) * ns;
     return HS_OK;
 }
@@ -271,10 +276,7 @@ typedef struct run_args {
     size_t step0;          /* absolute step of the block's first step */
     const double *runoff;  /* the block's first row */
     double divisor;        /* runoff / divisor is m/s */
-    double *q;             /* the block's first row */
 } run_args;
-
-enum { ROUTE_PREFETCH = 2 }; /* steps ahead */
 
 /* A non-finite runoff found by lateral_chunk: kept out of the loop so that it stays small. */
 static __attribute__((noinline, cold)) hs_status bad_runoff(const hs_route *r, size_t hru,
@@ -368,7 +370,7 @@ typedef struct channel_kernel {
     const double *restrict irf_uh;
     double *restrict irf_ring;
     const double *restrict hill_out; /* the block's hillslope outflow (hill_block) */
-    double *restrict q;              /* the block's discharge rows */
+    double *restrict q;              /* the block's discharge rows, by position (q_blk) */
     size_t n_seg, n_steps, step0;
     double dt_s;
     bool irf;
@@ -376,16 +378,11 @@ typedef struct channel_kernel {
 
 /* Routes the segment at position p of the routing order at step i of the block (the kernel:
  * pure, no allocation), after hill_block. Reads its hillslope outflow and the discharge of its
- * upstream segments at the same step, writes its own. */
+ * upstream segments at the same step, writes its own (by position: the block's rows stay in
+ * L2; written by segment, they had been scattered stores over rows of all segments). */
 static inline void route_position(const channel_kernel *c, hs_route *r, size_t p, size_t i) {
-    const size_t s = c->plan_seg[p];
     const double q_hill = c->hill_out[i * c->n_seg + p];
     double *q_now = c->q + i * c->n_seg;
-#if defined(__GNUC__) || defined(__clang__)
-    /* the discharge rows are written in network order (scattered): fetched a few steps ahead */
-    if (i + ROUTE_PREFETCH < c->n_steps)
-        __builtin_prefetch(q_now + ROUTE_PREFETCH * c->n_seg + s, 1);
-#endif
     /* upstream inflow, summed in the network's (input) order so the sum is reproducible */
     double q_up = 0.0;
     for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++)
@@ -400,14 +397,14 @@ static inline void route_position(const channel_kernel *c, hs_route *r, size_t p
         routed = hs_kwt_step(&r->kwt_ch[p], &r->kwt[p], q_up, (double)k * c->dt_s, c->dt_s);
     }
     /* own runoff joins at the bottom of the reach (hw_drain_point "bottom", §6.3/§6.4) */
-    q_now[s] = routed + q_hill;
+    q_now[p] = routed + q_hill;
 }
 
 /* Routes the positions [lo, hi) of the routing order over every step of the block. */
 static void route_range(const run_args *a, size_t lo, size_t hi) {
     hs_route *r = a->r;
     const channel_kernel c = {r->plan_seg, r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
-                              r->irf_uh, r->irf_ring, r->hill_out, a->q, r->n_seg, a->n_steps,
+                              r->irf_uh, r->irf_ring, r->hill_out, r->q_blk, r->n_seg, a->n_steps,
                               a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
     for (size_t i = 0; i < a->n_steps; i++)
         for (size_t p = lo; p < hi; p++) route_position(&c, r, p, i);
@@ -437,13 +434,10 @@ static hs_status tree_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
     return HS_OK;
 }
 
-hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff, double divisor,
-                              double *q_m3s, hs_ctx *ctx) {
-    if (!r || (n_steps > 0 && (!runoff || !q_m3s)))
-        return HS_FAIL(ctx, HS_ERR_ARG, "routing: NULL router, runoff or discharge");
-    if (!(divisor > 0.0) || !isfinite(divisor))
-        return HS_FAIL(ctx, HS_ERR_ARG, "routing: runoff divisor %g must be positive", divisor);
-    if (n_steps == 0) return HS_OK;
+/* Routes n_steps steps; writes every segment's discharge to q_all ([t][n_seg], network order)
+ * if given, and segment one_seg's to q_one ([t]) if given. */
+static hs_status route_steps(hs_route *r, size_t n_steps, const double *runoff, double divisor,
+                             double *q_all, size_t one_seg, double *q_one, hs_ctx *ctx) {
     const size_t n_trees = hs_network_n_trees(r->net), ns = r->n_seg;
     const size_t *off = hs_network_tree_offsets(r->net);
     if (r->irf_pos) /* each segment's ring position at the call's first step */
@@ -453,7 +447,7 @@ hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff,
     hs_status st = HS_OK;
     for (size_t b0 = 0; b0 < n_steps && st == HS_OK; b0 += r->block) {
         const size_t nb = n_steps - b0 < r->block ? n_steps - b0 : r->block;
-        run_args a = {r, nb, r->step, runoff + b0 * r->n_hru, divisor, q_m3s + b0 * ns};
+        run_args a = {r, nb, r->step, runoff + b0 * r->n_hru, divisor};
         st = hs_exec_chunks(nb, r->n_threads, false, lateral_chunk, &a, r->ctxs);
         if (st == HS_OK)
             st = hs_exec_chunks((ns + HILL_CHUNK - 1) / HILL_CHUNK, r->n_threads, false,
@@ -463,12 +457,47 @@ hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff,
         if (st != HS_OK) break;
         /* the trunk needs every sub-tree's discharge: after them, upstream first */
         route_range(&a, off[n_trees], ns);
+        /* out of the block, in the network's segment order: rows written front to back */
+        for (size_t i = 0; i < nb; i++) {
+            const double *qb = r->q_blk + i * ns;
+            if (q_all) {
+                double *row = q_all + (b0 + i) * ns;
+                for (size_t s = 0; s < ns; s++) row[s] = qb[r->seg_pos[s]];
+            }
+            if (q_one) q_one[b0 + i] = qb[r->seg_pos[one_seg]];
+        }
         /* the last n_hill - 1 steps' inflows become the next block's history */
         memmove(r->hist, r->hist + nb * ns, (r->n_hill - 1) * ns * sizeof *r->hist);
         r->step += nb;
     }
     r->ctxs[0] = NULL;
     return st;
+}
+
+static hs_status check_run(const hs_route *r, size_t n_steps, const double *runoff,
+                           double divisor, const double *q, hs_ctx *ctx) {
+    if (!r || (n_steps > 0 && (!runoff || !q)))
+        return HS_FAIL(ctx, HS_ERR_ARG, "routing: NULL router, runoff or discharge");
+    if (!(divisor > 0.0) || !isfinite(divisor))
+        return HS_FAIL(ctx, HS_ERR_ARG, "routing: runoff divisor %g must be positive", divisor);
+    return HS_OK;
+}
+
+hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff, double divisor,
+                              double *q_m3s, hs_ctx *ctx) {
+    HS_TRY(check_run(r, n_steps, runoff, divisor, q_m3s, ctx));
+    if (n_steps == 0) return HS_OK;
+    return route_steps(r, n_steps, runoff, divisor, q_m3s, 0, NULL, ctx);
+}
+
+hs_status hs_route_run_segment(hs_route *r, size_t n_steps, const double *runoff, double divisor,
+                               size_t seg, double *q_seg_m3s, hs_ctx *ctx) {
+    HS_TRY(check_run(r, n_steps, runoff, divisor, q_seg_m3s, ctx));
+    if (seg >= r->n_seg)
+        return HS_FAIL(ctx, HS_ERR_ARG, "routing: segment index %zu out of range (%zu segments)",
+                       seg, r->n_seg);
+    if (n_steps == 0) return HS_OK;
+    return route_steps(r, n_steps, runoff, divisor, NULL, seg, q_seg_m3s, ctx);
 }
 
 hs_status hs_route_run(hs_route *r, size_t n_steps, const double *runoff_ms, double *q_m3s,

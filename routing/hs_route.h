@@ -78,6 +78,12 @@ HS_NODISCARD HS_API hs_status hs_route_run(hs_route *r, size_t n_steps, const do
 HS_NODISCARD HS_API hs_status hs_route_run_scaled(hs_route *r, size_t n_steps,
                                                   const double *runoff, double divisor,
                                                   double *q_m3s, hs_ctx *ctx);
+/** hs_route_run_scaled writing only segment index `seg`'s discharge, q_seg_m3s[t] (the same
+ *  bits as that column of hs_route_run_scaled's output): what a calibration compares, without
+ *  storing every segment's series. */
+HS_NODISCARD HS_API hs_status hs_route_run_segment(hs_route *r, size_t n_steps,
+                                                   const double *runoff, double divisor,
+                                                   size_t seg, double *q_seg_m3s, hs_ctx *ctx);
 
 /** Water in transit (m3): hillslope buffers plus channel stores; for mass balances. */
 HS_API double hs_route_storage_m3(const hs_route *r);

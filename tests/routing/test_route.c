@@ -104,6 +104,18 @@ static void check_calls(const hs_network *net, const double *q_ref, size_t steps
     HS_CHECK_INT(hs_route_run(r, steps, ro, q_ref2, ctx), HS_OK);
     HS_CHECK(memcmp(q, q_ref2, steps * ns * sizeof *q) == 0);
     HS_CHECK(memcmp(q_mm, q_ref2, steps * ns * sizeof *q) == 0);
+    /* one segment only (what a calibration compares): that column's bits, every segment */
+    double *q_one = malloc(steps * sizeof *q_one);
+    for (size_t s = 0; s < ns; s++) {
+        hs_route_init(r);
+        HS_CHECK_INT(hs_route_run_segment(r, steps, mm, 86.4e6, s, q_one, ctx), HS_OK);
+        size_t bad = 0;
+        for (size_t t = 0; t < steps; t++)
+            bad += memcmp(&q_one[t], &q_ref2[t * ns + s], sizeof *q_one) != 0;
+        HS_CHECK(bad == 0);
+    }
+    HS_CHECK_INT(hs_route_run_segment(r, 1, mm, 86.4e6, ns, q_one, ctx), HS_ERR_ARG);
+    free(q_one);
     double worst = 0.0;
     for (size_t k = 0; k < steps * ns; k++)
         worst = fmax(worst, fabs(q_ref2[k] - q_ref[k]) / fmax(1e-300, fabs(q_ref[k])));
