@@ -189,7 +189,8 @@ hs_status hs_workspace_simulate(hs_workspace *ws, const double *params, size_t n
         hs_route_init(ws->router);
         if (ws->q_seg) {
             HS_TRY(hs_route_run_scaled(ws->router, n_steps, ws->runoff_mm, 86.4e6, ws->q_seg, ctx));
-            for (size_t t = 0; t < n_steps; t++) ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];
+            for (size_t t = 0; t < n_steps; t++)
+                ws->q_sim_m3s[t] = ws->q_seg[t * ns + e->outlet_seg];
         } else {
             HS_TRY(hs_route_run_segment(ws->router, n_steps, ws->runoff_mm, 86.4e6, e->outlet_seg,
                                         ws->q_sim_m3s, ctx));

@@ -32,7 +32,7 @@
  * identical to the one-HRU-at-a-time solver (max difference 0 on the Bow, 379 and 101 HRUs with
  * varied and random parameters, every parent, bands, additive rainfall error, any HRU and time
  * split). Other decision sets and the explicit numerics run one HRU at a time. The implicit
- * solver's pow and logistic exp are vectorisable (fuse_pow, hs_vm_exp: within ~1e-13 relative of
+ * solver's pow and logistic exp are vectorisable (fuse_pow_d, hs_vm_exp: within ~1e-13 relative of
  * glibc's; the explicit numerics keep glibc's pow). That became possible once failed Newton
  * solves were rescued (fuse_rescue): before, a day where Newton stalled far from the root kept
  * whatever iterate it stopped at, and such days' runoff moved by up to 70 % with the last bits
@@ -1153,9 +1153,9 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
         tens2 = fd_min(ng, watr2, r->maxtens_2);
     }
 
-    /* The bases of the powers below depend on the states only: their fuse_pow run together in
-     * one loop, which vectorises (fuse_pow's latency, ~160 cycles, is what a lone HRU waits for;
-     * the lanes vectorise over HRUs instead). Each is the same fuse_pow as in the lanes. */
+    /* The bases of the powers below depend on the states only: their fuse_pow_d run together in
+     * one loop, which vectorises (fuse_pow_d's latency, ~160 cycles, is what a lone HRU waits for;
+     * the lanes vectorise over HRUs instead). Each is the same fuse_pow_d as in the lanes. */
     enum { POW_AC, POW_Q12, POW_QB, POW_N };
     fuse_dual pow_base[POW_N] = {zero, zero, zero};
     double pow_a[4] = {1.0, 1.0, 1.0, 1.0}, pow_e[4] = {1.0, 1.0, 1.0, 1.0}, pw[4], dp[4];
@@ -1433,7 +1433,7 @@ FUSE_INLINE double fuse_newton(const fuse_hru *h, const fuse_shape *sh, const do
     return norm;
 }
 
-/* The day's Newton from the start state failed (stalled far from the root, or ran out of
+/* The day's Newton from the guess failed (stalled far from the root, or ran out of
  * iterations): 0.03 % of the HRU-days of random parameter sets, typically a Newton step that
  * drains a fast store below 0 and lands on the kinks of the clipped fluxes, where no step
  * length lowers the residual. Left alone, such a day keeps an end state whose residual is O(1)
@@ -1515,7 +1515,7 @@ static const fuse_shape fuse_shape_vic = {
     2, 2, {0, -1, -1, 1, -1, -1}, {0, 3}};
 
 /* Copies of the kernels chosen at load time (ifunc) as in hs_hbv_batch.c. The lane kernels:
- * AVX-512, AVX2 and the x86-64 baseline (with fuse_pow vectorised, 512-bit vectors run VIC
+ * AVX-512, AVX2 and the x86-64 baseline (with the powers vectorised, 512-bit vectors run VIC
  * ~20 % faster than AVX2; with glibc's pow they ran ~35 % slower). The scalar solvers: AVX2 and
  * the baseline (their few vector loops gain nothing from 512 bits; AVX-512 ran ~8 % slower).
  * The copies give the same bits (no contraction, lane-wise operations). HS_FUSE_NO_CLONES:
@@ -1744,7 +1744,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
  * hydro/CMakeLists.txt);
  * branches become selects of the same comparisons; the few rewrites are exact identities
  * (d * (1/c) for gradient rows of 0 and 1, * 0.5 for / 2, hoisted day-independent terms computed
- * by the same expression); pow and the smoother's exp are fuse_pow and hs_vm_exp in both (written
+ * by the same expression); pow and the smoother's exp are fuse_pow_d and hs_vm_exp in both (written
  * to vectorise), and the other libm calls (exp and log of the incomplete gamma, lgamma, fmax)
  * stay the scalar calls, lane by lane. Newton runs in lock step: a round evaluates the trial
  * point of every lane still iterating, then each lane accepts, backtracks or stops by the scalar

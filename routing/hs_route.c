@@ -33,8 +33,9 @@ struct hs_route {
     /* The network flattened in routing order once, so that the per-step kernel reads arrays
      * instead of calling the network's accessors (another translation unit): position p of
      * hs_network_order() routes segment plan_seg[p], whose upstream segments are at the
-     * positions plan_up[plan_up_off[p] .. plan_up_off[p + 1]) in the network's order. HRU h drains into
-     * the segment at position hru_pos[h] (HS_NETWORK_NONE: unmapped), area hru_area[h]. */
+     * positions plan_up[plan_up_off[p] .. plan_up_off[p + 1]) in the network's order. HRU h
+     * drains into the segment at position hru_pos[h] (HS_NETWORK_NONE: unmapped), area
+     * hru_area[h]. */
     size_t *plan_seg, *plan_up_off, *plan_up, *hru_pos, *seg_pos; /* seg_pos: plan_seg^-1 */
     double *hru_area;
     /* Steps are routed in blocks of `block`: first the lateral inflow of every segment for the
