@@ -366,7 +366,7 @@ ROUTE_CLONES static void hill_block(const hs_route *r, size_t lo, size_t hi, siz
  * size_t, which may alias any size_t field of the router) no longer make the compiler reload
  * every field for every segment. */
 typedef struct channel_kernel {
-    const size_t *restrict plan_seg, *restrict up_off, *restrict up, *restrict irf_off;
+    const size_t *restrict up_off, *restrict up, *restrict irf_off; /* up: positions */
     size_t *restrict irf_pos;
     const double *restrict irf_uh;
     double *restrict irf_ring;
@@ -404,7 +404,7 @@ static inline void route_position(const channel_kernel *c, hs_route *r, size_t p
 /* Routes the positions [lo, hi) of the routing order over every step of the block. */
 static void route_range(const run_args *a, size_t lo, size_t hi) {
     hs_route *r = a->r;
-    const channel_kernel c = {r->plan_seg, r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
+    const channel_kernel c = {r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
                               r->irf_uh, r->irf_ring, r->hill_out, r->q_blk, r->n_seg, a->n_steps,
                               a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
     for (size_t i = 0; i < a->n_steps; i++)
