@@ -116,4 +116,13 @@ HS_API size_t hs_fuse_gamma_fractions(double timedelay_d, double *f, size_t cap)
  *  thread-safe against a concurrent hs_model_run. */
 HS_API bool hs_fuse_solver_days(const hs_model *model, size_t *rescued, size_t *unconverged);
 
+/** The implicit solver checked against itself (for tests): runs the soil of HRU 0 of `model`
+ *  (after hs_model_init) over n days of effective input peff and PET (mm/d, no snow), from its
+ *  current states and with its solver and state fixing, without changing the model, and
+ *  evaluates afresh the residual of every day's Newton end state. *worst: the largest such
+ *  scaled residual (|g| / (1 + |x|), the solver's measure) over the days the solver reported
+ *  converged, *n_converged: those days. false when model is not FUSE. */
+HS_API bool hs_fuse_check_newton(const hs_model *model, const double *peff, const double *pet,
+                                 size_t n, double *worst, size_t *n_converged);
+
 #endif /* HS_HYDRO_FUSE_H */

@@ -20,9 +20,13 @@ typedef struct FL(fl_par) {
     double sacpexp[FL_W], qbsat[FL_W], percfrac[FL_W], qbrate_2a[FL_W];
     double qbrate_2b[FL_W], qb_prms[FL_W], baserte[FL_W], qb_powr[FL_W];
     double powlamb[FL_W], maxpow[FL_W], chi[FL_W], tishape[FL_W], lga[FL_W];
-    /* 1 / capacity, for fl_div_unit and fl_ratio_unit */
+    /* 1 / capacity, for fl_div_unit and fl_ratio_unit (fd_div) */
     double r_maxwatr1[FL_W], r_maxwatr2[FL_W], r_maxtens_1[FL_W], r_maxtens_1a[FL_W];
     double r_maxtens_1b[FL_W], r_maxtens_2[FL_W], r_maxfree_1[FL_W];
+    /* 1 / (PSMOOTH capacity), for fl_logistic (fd_logistic) */
+    double p_maxwatr1[FL_W], p_maxwatr2[FL_W], p_maxtens_1[FL_W], p_maxtens_1a[FL_W];
+    double p_maxtens_1b[FL_W], p_maxtens_2[FL_W], p_maxfree_1[FL_W], p_maxfree_2a[FL_W];
+    double p_maxfree_2b[FL_W];
 } FL(fl_par);
 
 typedef struct FL(fl_flux) {
@@ -101,8 +105,9 @@ FUSE_INLINE void FL(fl_scale)(int ng, FL(fl) *r, const FL(fl) *a, const double *
 FUSE_INLINE void FL(fl_div_unit)(int ng, FL(fl) *r, const FL(fl) *s, const double *c,
                                  const double *rc)
 {
+    (void)c;
     for (int k = 0; k < ng; k++) FUSE_LANES r->d[k][l] = s->d[k][l] * rc[l];
-    FUSE_LANES r->v[l] = s->v[l] / c[l];
+    FUSE_LANES r->v[l] = s->v[l] * rc[l];
 }
 
 FUSE_INLINE void FL(fl_ratio_unit)(int ng, FL(fl) *r, const FL(fl) *s, const double *cap,
@@ -110,7 +115,7 @@ FUSE_INLINE void FL(fl_ratio_unit)(int ng, FL(fl) *r, const FL(fl) *s, const dou
 {
     for (int k = 0; k < ng; k++)
         FUSE_LANES r->d[k][l] = cap[l] > 0.0 ? s->d[k][l] * rc[l] : 0.0;
-    FUSE_LANES r->v[l] = cap[l] > 0.0 ? s->v[l] / cap[l] : 0.0;
+    FUSE_LANES r->v[l] = cap[l] > 0.0 ? s->v[l] * rc[l] : 0.0;
 }
 
 /* fd_min(a, c) */
@@ -145,9 +150,9 @@ FUSE_INLINE void FL(fl_pow)(int ng, FL(fl) *r, const FL(fl) *a, const double *e,
     FUSE_LANES r->v[l] = pw[l];
 }
 
-/* fd_logistic */
+/* fd_logistic; rpsi = 1 / (PSMOOTH smax) */
 FUSE_INLINE void FL(fl_logistic)(int ng, FL(fl) *r, const FL(fl) *s, const double *smax,
-                                 const fl_mask *live)
+                                 const double *rpsi, const fl_mask *live)
 {
     double z[FL_W], ez[FL_W], dl[FL_W], lv[FL_W];
     /* Below 0.449 smax, z > 50.1 in exact arithmetic, so z > 50 after rounding too: when every
@@ -160,7 +165,7 @@ FUSE_INLINE void FL(fl_logistic)(int ng, FL(fl) *r, const FL(fl) *s, const doubl
     }
     FUSE_LANES {
         const double psi = FUSE_PSMOOTH * smax[l];
-        z[l] = -(s->v[l] - smax[l] + 5.0 * psi) / psi;
+        z[l] = -(s->v[l] - smax[l] + 5.0 * psi) * rpsi[l];
     }
     FUSE_LANES { /* every lane, as fl_pow */
         const bool far = z[l] > 50.0;
@@ -168,11 +173,10 @@ FUSE_INLINE void FL(fl_logistic)(int ng, FL(fl) *r, const FL(fl) *s, const doubl
         ez[l] = far ? 0.0 : v;
     }
     FUSE_LANES {
-        const double psi = FUSE_PSMOOTH * smax[l];
         const double lg = 1.0 / (1.0 + ez[l]);
         const bool far = z[l] > 50.0;
         lv[l] = far ? 0.0 : lg;
-        dl[l] = lg * (1.0 - lg) / psi;
+        dl[l] = lg * (1.0 - lg) * rpsi[l];
     }
     for (int k = 0; k < ng; k++)
         FUSE_LANES r->d[k][l] = z[l] > 50.0 ? 0.0 : s->d[k][l] * dl[l];
@@ -295,10 +299,11 @@ FUSE_CLONES static void fuse_gamma_p_bins(double shape, double lga, double chi, 
 /* All zero: the terms a structure does not have. */
 static const FL(fl) FL(fl_zeros);
 
-/* fuse_eval over lanes: fluxes f and state derivatives dx (active slots) at states xin. */
+/* fuse_eval over lanes: fluxes f, their gradient rows fd and state derivatives dx (active
+ * slots) at states xin. */
 FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const double (*xin)[FL_W],
                              const double *peff, const double *pet, const fl_mask *live,
-                             FL(fl_flux) *f, FL(fl) *dx)
+                             FL(fl_flux) *f, FL(fl_flux) *fd, FL(fl) *dx)
 {
     const hs_fuse_decisions *d = &sh->d;
     const int ng = sh->ng;
@@ -497,43 +502,43 @@ FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const do
              *oflow_2b = zero;
     FL(fl_csub)(ng, &in1, peff, &qsx);
     if (d->arch1 == HS_FUSE_TENSION2_1) {
-        FL(fl_logistic)(ng, &t1, tens1a, P->maxtens_1a, live);
+        FL(fl_logistic)(ng, &t1, tens1a, P->maxtens_1a, P->p_maxtens_1a, live);
         FL(fl_mul)(ng, &rchr2excs_s, &t1, &in1);
-        FL(fl_logistic)(ng, &t1, tens1b, P->maxtens_1b, live);
+        FL(fl_logistic)(ng, &t1, tens1b, P->maxtens_1b, P->p_maxtens_1b, live);
         FL(fl_mul)(ng, &tens2free_1_s, &t1, &rchr2excs_s);
-        FL(fl_logistic)(ng, &t1, free1, P->maxfree_1, live);
+        FL(fl_logistic)(ng, &t1, free1, P->maxfree_1, P->p_maxfree_1, live);
         FL(fl_mul)(ng, &oflow_1, &t1, &tens2free_1_s);
         rchr2excs = &rchr2excs_s;
         tens2free_1 = &tens2free_1_s;
     } else if (d->arch1 == HS_FUSE_TENSION1_1) {
-        FL(fl_logistic)(ng, &t1, tens1, P->maxtens_1, live);
+        FL(fl_logistic)(ng, &t1, tens1, P->maxtens_1, P->p_maxtens_1, live);
         FL(fl_mul)(ng, &tens2free_1_s, &t1, &in1);
-        FL(fl_logistic)(ng, &t1, free1, P->maxfree_1, live);
+        FL(fl_logistic)(ng, &t1, free1, P->maxfree_1, P->p_maxfree_1, live);
         FL(fl_mul)(ng, &oflow_1, &t1, &tens2free_1_s);
         tens2free_1 = &tens2free_1_s;
     } else {
-        FL(fl_logistic)(ng, &t1, watr1, P->maxwatr1, live);
+        FL(fl_logistic)(ng, &t1, watr1, P->maxwatr1, P->p_maxwatr1, live);
         FL(fl_mul)(ng, &oflow_1, &t1, &in1);
     }
     FL(fl) q12low; /* fd_scale(q12, 1 - pf) */
     if (d->arch2 == HS_FUSE_TENS2PLL_2) {
         FUSE_LANES c1[l] = 1.0 - P->percfrac[l];
         FL(fl_scale)(ng, &q12low, &q12, c1);
-        FL(fl_logistic)(ng, &t1, tens2, P->maxtens_2, live);
+        FL(fl_logistic)(ng, &t1, tens2, P->maxtens_2, P->p_maxtens_2, live);
         FL(fl_mul)(ng, &tens2free_2_s, &t1, &q12low);
         FL(fl_scale)(ng, &t1, &q12, P->percfrac);
         FL(fl_halve)(ng, &t1, &t1);
         FL(fl_halve)(ng, &t2, &tens2free_2_s);
         FL(fl_add)(ng, &in2, &t1, &t2);
-        FL(fl_logistic)(ng, &t1, free2a, P->maxfree_2a, live);
+        FL(fl_logistic)(ng, &t1, free2a, P->maxfree_2a, P->p_maxfree_2a, live);
         FL(fl_mul)(ng, &oflow_2a_s, &t1, &in2);
-        FL(fl_logistic)(ng, &t1, free2b, P->maxfree_2b, live);
+        FL(fl_logistic)(ng, &t1, free2b, P->maxfree_2b, P->p_maxfree_2b, live);
         FL(fl_mul)(ng, &oflow_2b_s, &t1, &in2);
         tens2free_2 = &tens2free_2_s;
         oflow_2a = &oflow_2a_s;
         oflow_2b = &oflow_2b_s;
     } else if (d->arch2 == HS_FUSE_FIXEDSIZ_2) {
-        FL(fl_logistic)(ng, &t1, watr2, P->maxwatr2, live);
+        FL(fl_logistic)(ng, &t1, watr2, P->maxwatr2, P->p_maxwatr2, live);
         FL(fl_mul)(ng, &oflow_2a_s, &t1, &q12);
         oflow_2a = &oflow_2a_s;
     }
@@ -554,6 +559,26 @@ FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const do
         f->qb_a[l] = qb_a.v[l];
         f->qb_b[l] = qb_b->v[l];
     }
+    /* Rows of the fluxes a structure lacks are 0 in every evaluation: written once by the
+     * caller (fl_implicit), not here. */
+#define FL_FD(j, name, ptr)                                                                        \
+    if (fuse_flux_used(d, j))                                                                      \
+        for (int k = 0; k < ng; k++) FUSE_LANES fd[k].name[l] = (ptr)->d[k][l]
+    FL_FD(0, qsx, &qsx);
+    FL_FD(1, e1a, &e1a);
+    FL_FD(2, e1b, e1b);
+    FL_FD(3, e2, e2);
+    FL_FD(4, qif, qif);
+    FL_FD(5, q12, &q12);
+    FL_FD(6, rchr2excs, rchr2excs);
+    FL_FD(7, tens2free_1, tens2free_1);
+    FL_FD(8, oflow_1, &oflow_1);
+    FL_FD(9, tens2free_2, tens2free_2);
+    FL_FD(10, oflow_2a, oflow_2a);
+    FL_FD(11, oflow_2b, oflow_2b);
+    FL_FD(12, qb_a, &qb_a);
+    FL_FD(13, qb_b, qb_b);
+#undef FL_FD
 
     /* 8. State derivatives, only the active slots (the others are not read). */
     if (d->arch1 == HS_FUSE_TENSION2_1) {
@@ -595,13 +620,17 @@ FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
                                     const double (*x0)[FL_W], const double (*x)[FL_W],
                                     const double *peff, const double *pet, const fl_mask *live,
                                     double (*g)[FL_W], double (*jac)[FUSE_NSLOT][FL_W],
-                                    double *norm, FL(fl_flux) *f)
+                                    double *norm, FL(fl_flux) *f, FL(fl_flux) *fd)
 {
     FL(fl) dx[FUSE_NSLOT];
-    FL(fl_eval)(P, sh, x, peff, pet, live, f, dx);
+    FL(fl_eval)(P, sh, x, peff, pet, live, f, fd, dx);
     const int n = sh->n;
     const double dt = 1.0;
-    FUSE_LANES norm[l] = 0.0;
+    _Alignas(64) double num[FL_W], den[FL_W]; /* fuse_newton_eval's largest ratio */
+    FUSE_LANES {
+        num[l] = 0.0;
+        den[l] = 1.0;
+    }
     for (int r = 0; r < n; r++) {
         const int s = sh->act[r];
         FUSE_LANES g[r][l] = x[s][l] - x0[s][l] - dt * dx[s].v[l];
@@ -610,30 +639,36 @@ FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
             FUSE_LANES jac[r][c][l] = (r == c ? 1.0 : 0.0) - dt * dx[s].d[k][l];
         }
         FUSE_LANES {
-            const double e = fabs(g[r][l]) / (1.0 + fabs(x[s][l]));
-            norm[l] = !(e <= norm[l]) ? e : norm[l];
+            const double gn = fabs(g[r][l]), dn = 1.0 + fabs(x[s][l]);
+            const bool larger = !(gn * den[l] <= num[l] * dn);
+            num[l] = larger ? gn : num[l];
+            den[l] = larger ? dn : den[l];
         }
     }
+    FUSE_LANES norm[l] = num[l] / den[l];
 }
 
 /* f = ft in the lanes of acc. */
-FUSE_INLINE void FL(fl_flux_select)(FL(fl_flux) *f, const FL(fl_flux) *ft, const fl_mask *acc)
+FUSE_INLINE void FL(fl_flux_select)(const hs_fuse_decisions *d, FL(fl_flux) *f,
+                                    const FL(fl_flux) *ft, const fl_mask *acc)
 {
-#define FL_SEL(m) FUSE_LANES f->m[l] = acc[l] ? ft->m[l] : f->m[l]
-    FL_SEL(qsx);
-    FL_SEL(e1a);
-    FL_SEL(e1b);
-    FL_SEL(e2);
-    FL_SEL(qif);
-    FL_SEL(q12);
-    FL_SEL(rchr2excs);
-    FL_SEL(tens2free_1);
-    FL_SEL(oflow_1);
-    FL_SEL(tens2free_2);
-    FL_SEL(oflow_2a);
-    FL_SEL(oflow_2b);
-    FL_SEL(qb_a);
-    FL_SEL(qb_b);
+    /* one flux at a time (a loop over them would not unroll: the switch stayed) */
+#define FL_SEL(j, m) \
+    if (fuse_flux_used(d, j)) FUSE_LANES f->m[l] = acc[l] ? ft->m[l] : f->m[l]
+    FL_SEL(0, qsx);
+    FL_SEL(1, e1a);
+    FL_SEL(2, e1b);
+    FL_SEL(3, e2);
+    FL_SEL(4, qif);
+    FL_SEL(5, q12);
+    FL_SEL(6, rchr2excs);
+    FL_SEL(7, tens2free_1);
+    FL_SEL(8, oflow_1);
+    FL_SEL(9, tens2free_2);
+    FL_SEL(10, oflow_2a);
+    FL_SEL(11, oflow_2b);
+    FL_SEL(12, qb_a);
+    FL_SEL(13, qb_b);
 #undef FL_SEL
 }
 
@@ -642,19 +677,13 @@ FUSE_INLINE void FL(fl_flux_select)(FL(fl_flux) *f, const FL(fl_flux) *ft, const
 FUSE_INLINE void FL(fl_solve)(int n, double (*a)[FUSE_NSLOT][FL_W], double (*b)[FL_W], fl_mask *ok)
 {
     if (n == 2) {
-        /* fuse_solve's operations for two states (VIC, TOPMODEL) without its loops and the
-         * any-lane scans: the pivot swap is a select */
-        FUSE_LANES {
+        FUSE_LANES { /* fuse_solve's rule for two states (VIC, TOPMODEL) */
             const double a00 = a[0][0][l], a01 = a[0][1][l], a10 = a[1][0][l], a11 = a[1][1][l];
-            const bool sw = fabs(a10) > fabs(a00);
-            const double p00 = sw ? a10 : a00, p01 = sw ? a11 : a01, q0 = sw ? b[1][l] : b[0][l];
-            const double r10 = sw ? a00 : a10, r11 = sw ? a01 : a11, q1 = sw ? b[0][l] : b[1][l];
-            const double m = r10 / p00;
-            const double u11 = r11 - m * p01;
-            const double x1 = (q1 - m * q0) / u11;
-            b[1][l] = x1;
-            b[0][l] = (q0 - p01 * x1) / p00;
-            ok[l] = (fabs(p00) > 0.0) & (fabs(u11) > 0.0);
+            const double b0 = b[0][l], b1 = b[1][l];
+            const double rdet = 1.0 / (a00 * a11 - a01 * a10);
+            b[0][l] = (b0 * a11 - a01 * b1) * rdet;
+            b[1][l] = (a00 * b1 - a10 * b0) * rdet;
+            ok[l] = fabs(rdet) <= DBL_MAX;
         }
         return;
     }
@@ -709,16 +738,19 @@ FUSE_INLINE void FL(fl_solve)(int n, double (*a)[FUSE_NSLOT][FL_W], double (*b)[
 }
 
 /* fuse_implicit over lanes (see the section's comment); x0 the states at the start of the day,
- * f the fluxes at the end state of each lane. `real` marks the lanes worth computing. */
+ * f the fluxes at the end state of each lane. `real` marks the lanes worth computing. fd: room
+ * for the flux gradient rows of the latest evaluation (fuse_newton's fd), the rows of the
+ * fluxes the structure lacks zeroed by the caller (fl_eval never writes them). */
 FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
                                  const double (*x0)[FL_W], const double (*xg)[FL_W],
                                  const double *peff, const double *pet, const fl_mask *real,
-                                 FL(fl_flux) *f, double *norm)
+                                 FL(fl_flux) *f, FL(fl_flux) *fd, double *norm)
 {
     _Alignas(64) double x[FUSE_NSLOT][FL_W], xt[FUSE_NSLOT][FL_W], g[FUSE_NSLOT][FL_W];
     _Alignas(64) double step[FUSE_NSLOT][FL_W], jac[FUSE_NSLOT][FUSE_NSLOT][FL_W];
     _Alignas(64) double tnorm[FL_W], lambda[FL_W];
-    fl_mask it[FL_W], ls[FL_W];
+    _Alignas(64) double norm_prev[FL_W];
+    fl_mask it[FL_W], ls[FL_W], full[FL_W]; /* full: as in fuse_newton */
     fl_mask live[FL_W], solve[FL_W], ok[FL_W];
     FL(fl_flux) ft;
     const int n = sh->n;
@@ -727,52 +759,45 @@ FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
         const int s = sh->act[r];
         FUSE_LANES x[s][l] = xg[s][l];
     }
-    FL(fl_newton_eval)(P, sh, x0, (const double (*)[FL_W])x, peff, pet, real, g, jac, norm, f);
-    fl_mask any = 0;
-    FUSE_LANES_OR(any) {
-        it[l] = ls[l] = 0;
+    memcpy(xt, x, sizeof xt);
+    FUSE_LANES {
+        it[l] = ls[l] = full[l] = 0;
+        norm_prev[l] = 0.0;
         lambda[l] = 1.0;
-        live[l] = solve[l] = real[l] & (norm[l] > FUSE_NEWTON_TOL);
-        any |= live[l];
+        live[l] = real[l];
     }
-    /* g and jac always hold the last accepted evaluation of the lanes that will solve next: a
-     * lane that rejects a trial no longer needs them (its step is known). */
-    while (any) {
-        _Alignas(64) double bs[FUSE_NSLOT][FL_W];
-        for (int r = 0; r < n; r++) FUSE_LANES bs[r][l] = -g[r][l];
-        FL(fl_solve)(n, jac, bs, ok);
-        for (int r = 0; r < n; r++) FUSE_LANES step[r][l] = solve[l] ? bs[r][l] : step[r][l];
-        FUSE_LANES {
-            lambda[l] = solve[l] ? 1.0 : lambda[l];
-            ls[l] = solve[l] ? 0 : ls[l];
-            live[l] = solve[l] & !ok[l] ? 0 : live[l]; /* singular: stop with the current x */
-        }
-        any = 0;
-        FUSE_LANES_OR(any) any |= live[l];
-        if (!any) break;
-        /* Trials until some lane needs a new Newton step (or all stopped). */
-        for (;;) {
-            /* only the active slots: fl_eval reads no other (the structure lacks them) */
-            for (int r = 0; r < n; r++) {
-                const int s = sh->act[r];
-                FUSE_LANES xt[s][l] = x[s][l] + lambda[l] * step[r][l];
+    /* One evaluation site (the guess, then the trials): the evaluation is most of this
+     * function's code, and a second inlined copy made the kernel slower than the evaluations
+     * it saved (instruction cache). g and jac always hold the last accepted evaluation of the
+     * lanes that will solve next: a lane that rejects a trial no longer needs them (its step is
+     * known). */
+    for (bool guess = true;; guess = false) {
+        FL(fl_newton_eval)(P, sh, x0, (const double (*)[FL_W])xt, peff, pet, live, g, jac, tnorm,
+                           &ft, fd);
+        fl_mask any = 0;
+        if (guess) { /* taken as it is */
+            memcpy(f, &ft, sizeof ft);
+            FUSE_LANES_OR(any) {
+                norm[l] = tnorm[l];
+                live[l] = solve[l] = real[l] & (norm[l] > FUSE_NEWTON_TOL);
+                any |= live[l];
             }
-            FL(fl_newton_eval)(P, sh, x0, (const double (*)[FL_W])xt, peff, pet, live, g, jac,
-                           tnorm, &ft);
+        } else {
             fl_mask acc[FL_W];
             FUSE_LANES {
                 acc[l] = live[l] & (tnorm[l] < norm[l]);
+                norm_prev[l] = acc[l] ? norm[l] : norm_prev[l];
+                full[l] = acc[l] ? ls[l] == 0 : full[l];
                 norm[l] = acc[l] ? tnorm[l] : norm[l];
             }
             for (int r = 0; r < n; r++) {
                 const int s = sh->act[r];
                 FUSE_LANES x[s][l] = acc[l] ? xt[s][l] : x[s][l];
             }
-            FL(fl_flux_select)(f, &ft, acc);
+            FL(fl_flux_select)(&sh->d, f, &ft, acc);
             /* accepted: another step unless converged or out of iterations; rejected: half the
              * step length, up to 12 trials (then stalled: the caller rescues it, fuse_rescue) */
             fl_mask need = 0;
-            any = 0;
             FUSE_LANES_OR(need) {
                 const fl_mask lv = live[l], a = acc[l], itn = it[l] + 1, lsn = ls[l] + 1;
                 const fl_mask more = (itn < FUSE_NEWTON_MAXIT) & (norm[l] > FUSE_NEWTON_TOL);
@@ -784,7 +809,76 @@ FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
                 need |= solve[l];
             }
             FUSE_LANES_OR(any) any |= live[l];
-            if (need || !any) break;
+            if (any && !need) goto next_trial; /* trials until some lane needs a new step */
+        }
+        if (!any) break;
+        {
+            /* A Newton step in the lanes that need one. */
+            _Alignas(64) double bs[FUSE_NSLOT][FL_W];
+            for (int r = 0; r < n; r++) FUSE_LANES bs[r][l] = -g[r][l];
+            FL(fl_solve)(n, jac, bs, ok);
+            for (int r = 0; r < n; r++) FUSE_LANES step[r][l] = solve[l] ? bs[r][l] : step[r][l];
+            FUSE_LANES {
+                lambda[l] = solve[l] ? 1.0 : lambda[l];
+                ls[l] = solve[l] ? 0 : ls[l];
+                live[l] = solve[l] & !ok[l] ? 0 : live[l]; /* singular: stop with the current x */
+            }
+            /* fuse_newton's last step without evaluation, in the lanes that solved (their
+             * latest evaluation is their accepted one: fd holds it). */
+            fl_mask skip[FL_W], any_skip = 0;
+            FUSE_LANES skip[l] = solve[l] & live[l] & full[l] & (norm[l] <= FUSE_NEWTON_SKIP_FROM);
+            for (int r = 0; r < n; r++) { /* fuse_same_regime */
+                const int s = sh->act[r];
+                const double *c = P->cap[s];
+                FUSE_LANES {
+                    const double xs = x[s][l], xn = xs + step[r][l];
+                    skip[l] &= ((xs >= 0.0) == (xn >= 0.0)) & ((xs < c[l]) == (xn < c[l]));
+                }
+            }
+            FUSE_LANES_OR(any_skip) {
+                const double pred = fuse_newton_predict(norm[l], norm_prev[l]);
+                skip[l] &= pred <= FUSE_NEWTON_SKIP;
+                norm[l] = skip[l] ? pred : norm[l];
+                any_skip |= skip[l];
+            }
+            if (any_skip) {
+                for (int r = 0; r < n; r++) {
+                    const int s = sh->act[r];
+                    const FL(fl_flux) *dv = &fd[sh->gidx[s]];
+                    const double *st = step[r];
+                    /* fuse_flux_extrapolate; the fluxes the structure lacks stay 0 (there: 0 + 0
+                     * step) */
+#define FL_EXT(j, m)                                                                               \
+    if (fuse_flux_used(&sh->d, j))                                                                 \
+    FUSE_LANES f->m[l] = skip[l] ? f->m[l] + dv->m[l] * st[l] : f->m[l]
+                    FL_EXT(0, qsx);
+                    FL_EXT(1, e1a);
+                    FL_EXT(2, e1b);
+                    FL_EXT(3, e2);
+                    FL_EXT(4, qif);
+                    FL_EXT(5, q12);
+                    FL_EXT(6, rchr2excs);
+                    FL_EXT(7, tens2free_1);
+                    FL_EXT(8, oflow_1);
+                    FL_EXT(9, tens2free_2);
+                    FL_EXT(10, oflow_2a);
+                    FL_EXT(11, oflow_2b);
+                    FL_EXT(12, qb_a);
+                    FL_EXT(13, qb_b);
+#undef FL_EXT
+                    FUSE_LANES x[s][l] = skip[l] ? x[s][l] + 1.0 * st[l] : x[s][l];
+                }
+                FUSE_LANES live[l] = skip[l] ? 0 : live[l];
+            }
+            any = 0;
+            FUSE_LANES_OR(any) any |= live[l];
+            if (!any) break;
+        }
+    next_trial:
+        /* only the active slots: fl_eval reads no other (the structure lacks them) */
+        for (int r = 0; r < n; r++) {
+            const int s = sh->act[r];
+            FUSE_LANES xt[s][l] = x[s][l] + lambda[l] * step[r][l];
         }
     }
 }
@@ -964,6 +1058,15 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
         P->r_maxtens_1b[l] = 1.0 / P->maxtens_1b[l];
         P->r_maxtens_2[l] = 1.0 / P->maxtens_2[l];
         P->r_maxfree_1[l] = 1.0 / P->maxfree_1[l];
+        P->p_maxwatr1[l] = 1.0 / (FUSE_PSMOOTH * P->maxwatr1[l]);
+        P->p_maxwatr2[l] = 1.0 / (FUSE_PSMOOTH * P->maxwatr2[l]);
+        P->p_maxtens_1[l] = 1.0 / (FUSE_PSMOOTH * P->maxtens_1[l]);
+        P->p_maxtens_1a[l] = 1.0 / (FUSE_PSMOOTH * P->maxtens_1a[l]);
+        P->p_maxtens_1b[l] = 1.0 / (FUSE_PSMOOTH * P->maxtens_1b[l]);
+        P->p_maxtens_2[l] = 1.0 / (FUSE_PSMOOTH * P->maxtens_2[l]);
+        P->p_maxfree_1[l] = 1.0 / (FUSE_PSMOOTH * P->maxfree_1[l]);
+        P->p_maxfree_2a[l] = 1.0 / (FUSE_PSMOOTH * P->maxfree_2a[l]);
+        P->p_maxfree_2b[l] = 1.0 / (FUSE_PSMOOTH * P->maxfree_2b[l]);
     }
     const bool snow = o->dec.snowm == HS_FUSE_TEMP_INDEX;
     const bool additive = o->dec.rferr == HS_FUSE_ADDITIVE_E;
@@ -1017,6 +1120,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
     /* Days in blocks: the forcing of a block is read at once and the outputs written at once
      * (the rows of the time-major arrays are far apart: the reads of a block overlap). */
     enum { TB = 16 };
+    FL(fl_flux) fd[FUSE_NSLOT]; /* fl_implicit's */
     _Alignas(64) double prec_b[TB][FL_W], temp_b[TB][FL_W], pet_b[TB][FL_W];
     _Alignas(64) double q_b[TB][FL_W], aet_b[TB][FL_W], in_b[TB][FL_W];
     /* A full group of consecutive HRUs (the usual case) reads and writes its rows as vectors;
@@ -1094,6 +1198,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
 
             /* Soil over the day (§3.7), then FIX_STATES per lane (fuse_update). */
             FL(fl_flux) F;
+            if (t0 == 0 && j == 0) memset(fd, 0, (size_t)sh->ng * sizeof fd[0]);
             _Alignas(64) double norm[FL_W];
             _Alignas(64) double x0[FUSE_NSLOT][FL_W], xg[FUSE_NSLOT][FL_W];
             for (int r = 0; r < sh->n; r++) {
@@ -1104,7 +1209,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
                 }
             }
             FL(fl_implicit)(P, sh, (const double (*)[FL_W])G.x, (const double (*)[FL_W])xg,
-                            peff, pet, G.real, &F, norm);
+                            peff, pet, G.real, &F, fd, norm);
             for (int l = 0; l < FL_W; l++)
                 if (G.real[l] && !(norm[l] <= FUSE_NEWTON_TOL))
                     n_solver_days[FL(fl_rescue_lane)(&G, sh, &F, l, peff, pet, norm[l]) - 1][l]++;
