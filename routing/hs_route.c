@@ -277,6 +277,7 @@ typedef struct run_args {
     size_t step0;          /* absolute step of the block's first step */
     const double *runoff;  /* the block's first row */
     double divisor;        /* runoff / divisor is m/s */
+    bool no_hill;          /* route_steps' */
 } run_args;
 
 /* A non-finite runoff found by lateral_chunk: kept out of the loop so that it stays small. */
@@ -405,8 +406,8 @@ static inline void route_position(const channel_kernel *c, hs_route *r, size_t p
 static void route_range(const run_args *a, size_t lo, size_t hi) {
     hs_route *r = a->r;
     const channel_kernel c = {r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
-                              r->irf_uh, r->irf_ring, r->hill_out, r->q_blk, r->n_seg, a->n_steps,
-                              a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
+                              r->irf_uh, r->irf_ring, a->no_hill ? r->lat : r->hill_out, r->q_blk,
+                              r->n_seg, a->n_steps, a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
     for (size_t i = 0; i < a->n_steps; i++)
         for (size_t p = lo; p < hi; p++) route_position(&c, r, p, i);
 }
@@ -436,9 +437,11 @@ static hs_status tree_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
 }
 
 /* Routes n_steps steps; writes every segment's discharge to q_all ([t][n_seg], network order)
- * if given, and segment one_seg's to q_one ([t]) if given. */
+ * if given, and segment one_seg's to q_one ([t]) if given. no_hill: the channels take the
+ * lateral inflow as it is (hs_route_run_segment_whole applies the hillslope afterwards). */
 static hs_status route_steps(hs_route *r, size_t n_steps, const double *runoff, double divisor,
-                             double *q_all, size_t one_seg, double *q_one, hs_ctx *ctx) {
+                             double *q_all, size_t one_seg, double *q_one, bool no_hill,
+                             hs_ctx *ctx) {
     const size_t n_trees = hs_network_n_trees(r->net), ns = r->n_seg;
     const size_t *off = hs_network_tree_offsets(r->net);
     if (r->irf_pos) /* each segment's ring position at the call's first step */
@@ -448,9 +451,9 @@ static hs_status route_steps(hs_route *r, size_t n_steps, const double *runoff, 
     hs_status st = HS_OK;
     for (size_t b0 = 0; b0 < n_steps && st == HS_OK; b0 += r->block) {
         const size_t nb = n_steps - b0 < r->block ? n_steps - b0 : r->block;
-        run_args a = {r, nb, r->step, runoff + b0 * r->n_hru, divisor};
+        run_args a = {r, nb, r->step, runoff + b0 * r->n_hru, divisor, no_hill};
         st = hs_exec_chunks(nb, r->n_threads, false, lateral_chunk, &a, r->ctxs);
-        if (st == HS_OK)
+        if (st == HS_OK && !no_hill)
             st = hs_exec_chunks((ns + HILL_CHUNK - 1) / HILL_CHUNK, r->n_threads, false,
                                 hill_chunk, &a, r->ctxs);
         /* sub-trees are independent (no inflow from outside), so each runs the block on its own */
@@ -488,7 +491,7 @@ hs_status hs_route_run_scaled(hs_route *r, size_t n_steps, const double *runoff,
                               double *q_m3s, hs_ctx *ctx) {
     HS_TRY(check_run(r, n_steps, runoff, divisor, q_m3s, ctx));
     if (n_steps == 0) return HS_OK;
-    return route_steps(r, n_steps, runoff, divisor, q_m3s, 0, NULL, ctx);
+    return route_steps(r, n_steps, runoff, divisor, q_m3s, 0, NULL, false, ctx);
 }
 
 hs_status hs_route_run_segment(hs_route *r, size_t n_steps, const double *runoff, double divisor,
@@ -498,7 +501,38 @@ hs_status hs_route_run_segment(hs_route *r, size_t n_steps, const double *runoff
         return HS_FAIL(ctx, HS_ERR_ARG, "routing: segment index %zu out of range (%zu segments)",
                        seg, r->n_seg);
     if (n_steps == 0) return HS_OK;
-    return route_steps(r, n_steps, runoff, divisor, NULL, seg, q_seg_m3s, ctx);
+    return route_steps(r, n_steps, runoff, divisor, NULL, seg, q_seg_m3s, false, ctx);
+}
+
+hs_status hs_route_run_segment_whole(hs_route *r, size_t n_steps, const double *runoff,
+                                     double divisor, size_t seg, double *q_seg_m3s, hs_ctx *ctx) {
+    HS_TRY(check_run(r, n_steps, runoff, divisor, q_seg_m3s, ctx));
+    if (seg >= r->n_seg)
+        return HS_FAIL(ctx, HS_ERR_ARG, "routing: segment index %zu out of range (%zu segments)",
+                       seg, r->n_seg);
+    hs_route_init(r);
+    if (r->scheme != HS_ROUTE_IRF) { /* KWT is not linear: the hillslope stays first */
+        const hs_status st = route_steps(r, n_steps, runoff, divisor, NULL, seg, q_seg_m3s,
+                                         false, ctx);
+        hs_route_init(r);
+        return st;
+    }
+    const hs_status st = route_steps(r, n_steps, runoff, divisor, NULL, seg, q_seg_m3s, true, ctx);
+    hs_route_init(r);
+    if (st != HS_OK) return st;
+    /* The hillslope UH on the segment's series, in place from the last step back (each step
+     * reads only earlier ones); oldest inflow first, zeros skipped, as hill_block sums. */
+    const size_t nh = r->n_hill;
+    const double *uh = r->hill_uh;
+    for (size_t t = n_steps; t-- > 0;) {
+        double acc = 0.0;
+        for (size_t j = (t + 1 < nh ? t + 1 : nh); j-- > 0;) {
+            const double v = q_seg_m3s[t - j];
+            if (v != 0.0) acc = acc + uh[j] * v;
+        }
+        q_seg_m3s[t] = acc;
+    }
+    return HS_OK;
 }
 
 hs_status hs_route_run(hs_route *r, size_t n_steps, const double *runoff_ms, double *q_m3s,

@@ -84,6 +84,18 @@ HS_NODISCARD HS_API hs_status hs_route_run_scaled(hs_route *r, size_t n_steps,
 HS_NODISCARD HS_API hs_status hs_route_run_segment(hs_route *r, size_t n_steps,
                                                    const double *runoff, double divisor,
                                                    size_t seg, double *q_seg_m3s, hs_ctx *ctx);
+/** hs_route_run_segment over a whole series from empty stores (the router is emptied before
+ *  and after, as hs_route_init does). With IRF the hillslope UH is applied once, to the
+ *  segment's routed series, instead of to every segment's lateral inflow: the hillslope UH is
+ *  shared by all segments and IRF routing is linear and time-invariant, so the two orders give
+ *  the same discharge in exact arithmetic (in floating point they differ by rounding, ~1e-15
+ *  relative) while the per-segment hillslope convolution, a third of the routing time of a
+ *  distributed domain, is skipped. KWT (not linear) takes hs_route_run_segment's path. What a
+ *  calibration compares. */
+HS_NODISCARD HS_API hs_status hs_route_run_segment_whole(hs_route *r, size_t n_steps,
+                                                         const double *runoff, double divisor,
+                                                         size_t seg, double *q_seg_m3s,
+                                                         hs_ctx *ctx);
 
 /** Water in transit (m3): hillslope buffers plus channel stores; for mass balances. */
 HS_API double hs_route_storage_m3(const hs_route *r);

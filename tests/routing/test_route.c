@@ -115,6 +115,21 @@ static void check_calls(const hs_network *net, const double *q_ref, size_t steps
         HS_CHECK(bad == 0);
     }
     HS_CHECK_INT(hs_route_run_segment(r, 1, mm, 86.4e6, ns, q_one, ctx), HS_ERR_ARG);
+    /* the whole series with the hillslope applied to the segment's series (linear, so the same
+     * discharge up to rounding), from and back to empty stores */
+    double worst_whole = 0.0;
+    for (size_t s = 0; s < ns; s++) {
+        HS_CHECK_INT(hs_route_run_segment_whole(r, steps, mm, 86.4e6, s, q_one, ctx), HS_OK);
+        HS_CHECK(hs_route_storage_m3(r) == 0.0);
+        double peak = 0.0;
+        for (size_t t = 0; t < steps; t++) peak = fmax(peak, fabs(q_ref2[t * ns + s]));
+        for (size_t t = 0; t < steps; t++)
+            worst_whole = fmax(worst_whole, fabs(q_one[t] - q_ref2[t * ns + s]) / peak);
+    }
+    HS_CHECK(worst_whole < 1e-13);
+    HS_CHECK_INT(hs_route_run_segment_whole(r, 1, mm, 86.4e6, ns, q_one, ctx), HS_ERR_ARG);
+    printf("IRF: one segment's whole series, hillslope last: within %.1e of the peak\n",
+           worst_whole);
     free(q_one);
     double worst = 0.0;
     for (size_t k = 0; k < steps * ns; k++)
@@ -244,6 +259,13 @@ int main(void) {
                "2 days), outlet volume %.12g of %.12g\n", q[i_head], q[6 * 4 + i_out], 6, vol,
                q_pulse);
         HS_CHECK_CLOSE(vol, q_pulse, 1e-9);
+        /* the whole-series one-segment call keeps KWT's order (not linear): the same bits */
+        double q_whole[NSTEP];
+        HS_CHECK_INT(hs_route_run_segment_whole(r, NSTEP, ro, 1.0, i_out, q_whole, ctx), HS_OK);
+        size_t differ = 0;
+        for (size_t k = 0; k < NSTEP; k++)
+            differ += memcmp(&q_whole[k], &q[k * 4 + i_out], sizeof q_whole[k]) != 0;
+        HS_CHECK(differ == 0);
         hs_route_destroy(&r);
     }
 
