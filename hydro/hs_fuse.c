@@ -1432,20 +1432,17 @@ FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, con
 {
     fuse_dual dx[FUSE_NSLOT];
     fuse_eval(h, sh, x, peff, pet, f, fd, dx);
-    /* max_r |g_r| / (1 + |x_r|), compared by cross products: one division, not n */
-    double num = 0.0, den = 1.0;
+    double norm = 0.0;
     const int n = sh->n;
     for (int r = 0; r < n; r++) {
         const int s = sh->act[r];
         g[r] = x[s] - x0[s] - dt * dx[s].v;
         for (int c = 0; c < n; c++)
             jac[r][c] = (r == c ? 1.0 : 0.0) - dt * dx[s].d[sh->gidx[sh->act[c]]];
-        const double gn = fabs(g[r]), dn = 1.0 + fabs(x[s]);
-        const bool larger = !(gn * den <= num * dn);
-        num = larger ? gn : num;
-        den = larger ? dn : den;
+        const double e = fabs(g[r]) / (1.0 + fabs(x[s]));
+        if (!(e <= norm)) norm = e;
     }
-    return num / den;
+    return norm;
 }
 
 /* The last Newton correction without the evaluation that would confirm it. Newton converges
@@ -1459,12 +1456,19 @@ FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, con
  * linearised residual exactly. The bound on r_k keeps the estimate to the asymptotic regime:
  * from steps that started far from the root (r_{k-1} ~ 1) and ended at r_k ~ 1e-6..1e-5, the
  * logistic smoother's curvature (psi = 1 % of the capacity) made the true residual up to 1e4
- * times the prediction (PRMS, SACRAMENTO). tests/hydro/test_fuse.c evaluates the residual of
- * every day's end state afresh for random parameter sets of each parent structure (worst
- * 3e-13 with these bounds, 41,700 of 51,000 candidate days skipped). Saves one evaluation of
- * the fluxes on most days (bench_models, VIC: 3.6 -> 2.8 per HRU-day). */
+ * times the prediction (PRMS, SACRAMENTO). With these bounds the worst residual evaluated
+ * afresh after a skipped correction was 3e-13 over 41,700 such days of random parameter sets of
+ * the four parent structures; tests/hydro/test_fuse.c evaluates every day's end state afresh
+ * (fuse_newton_skips limits it to two-state structures now). Saves one evaluation of the fluxes
+ * on most days (bench_models, VIC: 3.6 -> 2.8 per HRU-day). */
 #define FUSE_NEWTON_SKIP (0.01 * FUSE_NEWTON_TOL)
 #define FUSE_NEWTON_SKIP_FROM 1e-7
+
+/* Whether the solver of shape sh takes the last correction unevaluated: two-state structures
+ * (VIC, TOPMODEL) only. With 4 or 5 states the flux gradient rows to keep cost more than the
+ * evaluations saved (bench_fuse, 2,335 HRUs: PRMS 101.9 ns per HRU-step without, 106.7 with;
+ * SACRAMENTO 171.4 / 173.7; VIC 55.7 with). */
+static inline bool fuse_newton_skips(const fuse_shape *sh) { return sh->n <= 2; }
 
 /* The predicted scaled residual after the next full step: r (r / r_prev)^2. */
 static inline double fuse_newton_predict(double r, double r_prev)
@@ -1519,7 +1523,7 @@ FUSE_INLINE double fuse_newton(const fuse_hru *h, const fuse_shape *sh, const do
         for (int r = 0; r < n; r++) step[r] = -g[r];
         if (!fuse_solve(n, jac, step)) break; /* jac is consumed; a break ends the loop */
         /* The latest evaluation is that of x (accepted last): fd is x's. */
-        if (full) {
+        if (full && fuse_newton_skips(sh)) {
             const double pred = fuse_newton_predict(norm, norm_prev);
             if (pred <= FUSE_NEWTON_SKIP && norm <= FUSE_NEWTON_SKIP_FROM &&
                 fuse_same_regime(sh, h->cap, x, step)) {

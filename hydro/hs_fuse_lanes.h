@@ -562,7 +562,7 @@ FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const do
     /* Rows of the fluxes a structure lacks are 0 in every evaluation: written once by the
      * caller (fl_implicit), not here. */
 #define FL_FD(j, name, ptr)                                                                        \
-    if (fuse_flux_used(d, j))                                                                      \
+    if (fuse_flux_used(d, j) && fuse_newton_skips(sh))                                             \
         for (int k = 0; k < ng; k++) FUSE_LANES fd[k].name[l] = (ptr)->d[k][l]
     FL_FD(0, qsx, &qsx);
     FL_FD(1, e1a, &e1a);
@@ -626,11 +626,7 @@ FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
     FL(fl_eval)(P, sh, x, peff, pet, live, f, fd, dx);
     const int n = sh->n;
     const double dt = 1.0;
-    _Alignas(64) double num[FL_W], den[FL_W]; /* fuse_newton_eval's largest ratio */
-    FUSE_LANES {
-        num[l] = 0.0;
-        den[l] = 1.0;
-    }
+    FUSE_LANES norm[l] = 0.0;
     for (int r = 0; r < n; r++) {
         const int s = sh->act[r];
         FUSE_LANES g[r][l] = x[s][l] - x0[s][l] - dt * dx[s].v[l];
@@ -639,13 +635,10 @@ FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
             FUSE_LANES jac[r][c][l] = (r == c ? 1.0 : 0.0) - dt * dx[s].d[k][l];
         }
         FUSE_LANES {
-            const double gn = fabs(g[r][l]), dn = 1.0 + fabs(x[s][l]);
-            const bool larger = !(gn * den[l] <= num[l] * dn);
-            num[l] = larger ? gn : num[l];
-            den[l] = larger ? dn : den[l];
+            const double e = fabs(g[r][l]) / (1.0 + fabs(x[s][l]));
+            norm[l] = !(e <= norm[l]) ? e : norm[l];
         }
     }
-    FUSE_LANES norm[l] = num[l] / den[l];
 }
 
 /* f = ft in the lanes of acc. */
@@ -826,7 +819,9 @@ FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
             /* fuse_newton's last step without evaluation, in the lanes that solved (their
              * latest evaluation is their accepted one: fd holds it). */
             fl_mask skip[FL_W], any_skip = 0;
-            FUSE_LANES skip[l] = solve[l] & live[l] & full[l] & (norm[l] <= FUSE_NEWTON_SKIP_FROM);
+            const fl_mask skips = fuse_newton_skips(sh);
+            FUSE_LANES skip[l] = skips & solve[l] & live[l] & full[l] &
+                                 (norm[l] <= FUSE_NEWTON_SKIP_FROM);
             for (int r = 0; r < n; r++) { /* fuse_same_regime */
                 const int s = sh->act[r];
                 const double *c = P->cap[s];
