@@ -818,52 +818,53 @@ FUSE_INLINE void FL(fl_implicit)(const FL(fl_par) *P, const fuse_shape *sh,
             }
             /* fuse_newton's last step without evaluation, in the lanes that solved (their
              * latest evaluation is their accepted one: fd holds it). */
-            fl_mask skip[FL_W], any_skip = 0;
-            const fl_mask skips = fuse_newton_skips(sh);
-            FUSE_LANES skip[l] = skips & solve[l] & live[l] & full[l] &
-                                 (norm[l] <= FUSE_NEWTON_SKIP_FROM);
-            for (int r = 0; r < n; r++) { /* fuse_same_regime */
-                const int s = sh->act[r];
-                const double *c = P->cap[s];
-                FUSE_LANES {
-                    const double xs = x[s][l], xn = xs + step[r][l];
-                    skip[l] &= ((xs >= 0.0) == (xn >= 0.0)) & ((xs < c[l]) == (xn < c[l]));
-                }
-            }
-            FUSE_LANES_OR(any_skip) {
-                const double pred = fuse_newton_predict(norm[l], norm_prev[l]);
-                skip[l] &= pred <= FUSE_NEWTON_SKIP;
-                norm[l] = skip[l] ? pred : norm[l];
-                any_skip |= skip[l];
-            }
-            if (any_skip) {
-                for (int r = 0; r < n; r++) {
+            if (fuse_newton_skips(sh)) { /* a constant of the shape: no code at all otherwise */
+                fl_mask skip[FL_W], any_skip = 0;
+                FUSE_LANES skip[l] = solve[l] & live[l] & full[l] &
+                                     (norm[l] <= FUSE_NEWTON_SKIP_FROM);
+                for (int r = 0; r < n; r++) { /* fuse_same_regime */
                     const int s = sh->act[r];
-                    const FL(fl_flux) *dv = &fd[sh->gidx[s]];
-                    const double *st = step[r];
-                    /* fuse_flux_extrapolate; the fluxes the structure lacks stay 0 (there: 0 + 0
-                     * step) */
+                    const double *c = P->cap[s];
+                    FUSE_LANES {
+                        const double xs = x[s][l], xn = xs + step[r][l];
+                        skip[l] &= ((xs >= 0.0) == (xn >= 0.0)) & ((xs < c[l]) == (xn < c[l]));
+                    }
+                }
+                FUSE_LANES_OR(any_skip) {
+                    const double pred = fuse_newton_predict(norm[l], norm_prev[l]);
+                    skip[l] &= pred <= FUSE_NEWTON_SKIP;
+                    norm[l] = skip[l] ? pred : norm[l];
+                    any_skip |= skip[l];
+                }
+                if (any_skip) {
+                    for (int r = 0; r < n; r++) {
+                        const int s = sh->act[r];
+                        const FL(fl_flux) *dv = &fd[sh->gidx[s]];
+                        const double *st = step[r];
+                        /* fuse_flux_extrapolate; the fluxes the structure lacks stay 0
+                         * (there: 0 + 0 step) */
 #define FL_EXT(j, m)                                                                               \
     if (fuse_flux_used(&sh->d, j))                                                                 \
     FUSE_LANES f->m[l] = skip[l] ? f->m[l] + dv->m[l] * st[l] : f->m[l]
-                    FL_EXT(0, qsx);
-                    FL_EXT(1, e1a);
-                    FL_EXT(2, e1b);
-                    FL_EXT(3, e2);
-                    FL_EXT(4, qif);
-                    FL_EXT(5, q12);
-                    FL_EXT(6, rchr2excs);
-                    FL_EXT(7, tens2free_1);
-                    FL_EXT(8, oflow_1);
-                    FL_EXT(9, tens2free_2);
-                    FL_EXT(10, oflow_2a);
-                    FL_EXT(11, oflow_2b);
-                    FL_EXT(12, qb_a);
-                    FL_EXT(13, qb_b);
+                        FL_EXT(0, qsx);
+                        FL_EXT(1, e1a);
+                        FL_EXT(2, e1b);
+                        FL_EXT(3, e2);
+                        FL_EXT(4, qif);
+                        FL_EXT(5, q12);
+                        FL_EXT(6, rchr2excs);
+                        FL_EXT(7, tens2free_1);
+                        FL_EXT(8, oflow_1);
+                        FL_EXT(9, tens2free_2);
+                        FL_EXT(10, oflow_2a);
+                        FL_EXT(11, oflow_2b);
+                        FL_EXT(12, qb_a);
+                        FL_EXT(13, qb_b);
 #undef FL_EXT
-                    FUSE_LANES x[s][l] = skip[l] ? x[s][l] + 1.0 * st[l] : x[s][l];
+                        FUSE_LANES x[s][l] = skip[l] ? x[s][l] + 1.0 * st[l] : x[s][l];
+                    }
+                    FUSE_LANES live[l] = skip[l] ? 0 : live[l];
                 }
-                FUSE_LANES live[l] = skip[l] ? 0 : live[l];
             }
             any = 0;
             FUSE_LANES_OR(any) any |= live[l];
