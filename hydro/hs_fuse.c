@@ -1140,6 +1140,12 @@ static inline double fd_logistic_z(fuse_dual s, double smax)
     return -(s.v - smax + 5.0 * psi) * rpsi;
 }
 
+/* Whether the solver of shape sh takes the last Newton correction unevaluated (fuse_newton):
+ * two-state structures (VIC, TOPMODEL) only. With 4 or 5 states the flux gradient rows to keep
+ * cost more than the evaluations saved (bench_fuse, 2,335 HRUs: PRMS 101.9 ns per HRU-step
+ * without, 106.7 with; SACRAMENTO 171.4 / 173.7; VIC 55.7 with). */
+static inline bool fuse_newton_skips(const fuse_shape *sh) { return sh->n <= 2; }
+
 /* Fluxes (fuse_fluxes' equations plus the logistic overflow of §3.3 item 7) and the state derivatives dx with
  * their gradients, at states xin; fd[k] holds the fluxes' gradient row k (rows 0..ng-1), for
  * fuse_flux_extrapolate. */
@@ -1385,7 +1391,7 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
     f->oflow_2b = oflow_2b.v;
     f->qb_a = qb_a.v;
     f->qb_b = qb_b.v;
-    for (int k = 0; k < ng; k++) {
+    for (int k = 0; k < ng && fuse_newton_skips(sh); k++) { /* for fuse_flux_extrapolate */
         fd[k].qsx = qsx.d[k];
         fd[k].e1a = e1a.d[k];
         fd[k].e1b = e1b.d[k];
@@ -1463,12 +1469,6 @@ FUSE_INLINE double fuse_newton_eval(const fuse_hru *h, const fuse_shape *sh, con
  * on most days (bench_models, VIC: 3.6 -> 2.8 per HRU-day). */
 #define FUSE_NEWTON_SKIP (0.01 * FUSE_NEWTON_TOL)
 #define FUSE_NEWTON_SKIP_FROM 1e-7
-
-/* Whether the solver of shape sh takes the last correction unevaluated: two-state structures
- * (VIC, TOPMODEL) only. With 4 or 5 states the flux gradient rows to keep cost more than the
- * evaluations saved (bench_fuse, 2,335 HRUs: PRMS 101.9 ns per HRU-step without, 106.7 with;
- * SACRAMENTO 171.4 / 173.7; VIC 55.7 with). */
-static inline bool fuse_newton_skips(const fuse_shape *sh) { return sh->n <= 2; }
 
 /* The predicted scaled residual after the next full step: r (r / r_prev)^2. */
 static inline double fuse_newton_predict(double r, double r_prev)
@@ -2004,6 +2004,7 @@ bool hs_fuse_check_newton(const hs_model *model, const double *peff, const doubl
 {
     if (hs_model_get_ops(model) != &hs_fuse_ops) return false;
     const hs_model_impl *m = hs_model_get_impl(model);
+    if (!m->initialized) return false;
     static const fuse_shape *const parents[] = {&fuse_shape_prms, &fuse_shape_sac,
                                                 &fuse_shape_topmodel, &fuse_shape_vic};
     fuse_hru h;

@@ -121,7 +121,7 @@ HS_API bool hs_fuse_solver_days(const hs_model *model, size_t *rescued, size_t *
  *  current states and with its solver and state fixing, without changing the model, and
  *  evaluates afresh the residual of every day's Newton end state. *worst: the largest such
  *  scaled residual (|g| / (1 + |x|), the solver's measure) over the days the solver reported
- *  converged, *n_converged: those days. false when model is not FUSE. */
+ *  converged, *n_converged: those days. false when model is not FUSE or not initialised. */
 HS_API bool hs_fuse_check_newton(const hs_model *model, const double *peff, const double *pet,
                                  size_t n, double *worst, size_t *n_converged);
 
