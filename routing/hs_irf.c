@@ -84,7 +84,9 @@ hs_status hs_irf_make_uh(double length_m, double velo_ms, double diff_m2s, doubl
                        "hours", dt_s);
     const size_t nsub = (size_t)n_sub_d;
     const size_t nh = n_hours(length_m, velo_ms, diff_m2s);
-    const size_t nc = nh + nsub - 1; /* hours after the box convolution */
+    /* mizuRoute keeps the box-convolved UH over the hours of the hourly one (UHQ and UHM both
+     * nTMAX long): what the box pushes past them is dropped before renormalising */
+    const size_t nc = nh;
     double *h = NULL, *c = NULL, *u = NULL;
     hs_status st = HS_ALLOC_ARRAY(ctx, h, nh, "IRF hourly UH");
     if (st == HS_OK) st = HS_ALLOC_ARRAY(ctx, c, nc, "IRF hourly UH");
@@ -100,11 +102,14 @@ hs_status hs_irf_make_uh(double length_m, double velo_ms, double diff_m2s, doubl
         hs_free(c);
         return HS_OK;
     }
-    /* step 3: spread over one model step (box of nsub hours), renormalise */
+    /* step 3: spread over one model step (box of nsub hours), renormalise. As make_uh's
+     * `if ((jHr-iHr) > 0) ... fr(jHr-iHr)`: hour j receives hours j-nsub .. j-1 of the hourly
+     * UH, not hour j itself, so the first hour of the step is empty and the response lags the
+     * centred box by one hour (the UH mean is L/C + 2D/C^2 + (nsub+1)/2 hours; test_irf). */
     double sum = 0.0;
     for (size_t i = 0; i < nc; i++) {
         double v = 0.0;
-        for (size_t k = 0; k < nsub; k++)
+        for (size_t k = 1; k <= nsub; k++)
             if (i >= k && i - k < nh) v += h[i - k];
         c[i] = v / (double)nsub;
         sum += c[i];
