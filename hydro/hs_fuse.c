@@ -735,7 +735,8 @@ typedef struct fuse_flux {
     double qb_a, qb_b;       /* baseflow (qb_a is Q_b of single-state layers) */
 } fuse_flux;
 
-/* pow(a, e) for the implicit solver's flux code, e > 0, with its derivative: from hs_vmath.h,
+/* pow(a, e) for the implicit solver's flux code, e > 0, with its derivative: from hs_vmath.h
+ * (log by table, exp by series),
  * which vectorises in the HRU lanes where glibc's pow was a call per lane (42 % of the VIC
  * kernel); the scalar solvers use it too, so an HRU gives the same bits alone or in a lane (the
  * explicit numerics, scalar only, keep glibc's pow: faster there). q = a^(e-1) = exp((e-1) ln a)
@@ -749,7 +750,10 @@ typedef struct fuse_flux {
 #define FUSE_POW_Q_MAX 709.0
 static inline __attribute__((always_inline)) double fuse_pow_y(double a, double e)
 {
-    return (e - 1.0) * hs_vm_log(a > 0.0 ? a : 1.0);
+    /* no select of the base: hs_vm_log_tab gives a finite value for any a, and fuse_pow_d uses
+     * y only where a > 0 (a selected base let GCC fold the table reads of its constant and
+     * mask the others, which do not vectorise as gathers) */
+    return (e - 1.0) * hs_vm_log_tab(a);
 }
 
 static inline __attribute__((always_inline)) void fuse_pow_d(double a, double e, double y,
@@ -765,7 +769,7 @@ static inline __attribute__((always_inline)) void fuse_pow_d(double a, double e,
 /* The power where fuse_pow_d's q overflows (out of line: never taken in practice). */
 static __attribute__((noinline)) double fuse_pow_far(double a, double e)
 {
-    return hs_vm_exp(e * hs_vm_log(a));
+    return hs_vm_exp(e * hs_vm_log_tab(a));
 }
 
 /* Whether flux j (in fuse_flux's order) exists under decisions d: the others are 0 in every
