@@ -102,10 +102,10 @@ static inline double miss(const double *q, const double *t, size_t a, size_t i, 
     return fabs(on_line(t[a], q[a], t[b], q[b], t[i]) - q[i]);
 }
 
-/* Drops interior points of the m in (q, t) until `keep` remain: each time the first one with
- * the smallest miss, after which its two neighbours' misses are recomputed (the ends are never
- * dropped). Returns the new count. */
-static size_t thin(double *q, double *t, double *err, size_t m, size_t keep) {
+/* Drops interior points of the m in (q, t, wc) until `keep` remain: each time the first one
+ * with the smallest miss, after which its two neighbours' misses are recomputed (the ends are
+ * never dropped). Returns the new count. */
+static size_t thin(double *q, double *t, double *wc, double *err, size_t m, size_t keep) {
     err[0] = err[m - 1] = DBL_MAX;
     for (size_t i = 1; i + 1 < m; i++) err[i] = miss(q, t, i - 1, i, i + 1);
     while (m > keep) {
@@ -115,6 +115,7 @@ static size_t thin(double *q, double *t, double *err, size_t m, size_t keep) {
         if (sel == 0 || sel == m - 1) sel = 1; /* no finite miss left: drop the oldest */
         memmove(q + sel, q + sel + 1, (m - sel - 1) * sizeof *q);
         memmove(t + sel, t + sel + 1, (m - sel - 1) * sizeof *t);
+        memmove(wc + sel, wc + sel + 1, (m - sel - 1) * sizeof *wc);
         memmove(err + sel, err + sel + 1, (m - sel - 1) * sizeof *err);
         m--;
         if (sel - 1 > 0) err[sel - 1] = miss(q, t, sel - 2, sel - 1, sel);
@@ -125,40 +126,57 @@ static size_t thin(double *q, double *t, double *err, size_t m, size_t keep) {
 
 /* ---- 3. moving the particles (reference: kinwav_rch) ---- */
 
-/* The particles leaving the reach: q, entry time, exit time; `n_routed` of them (a prefix)
- * leave before the step's end. */
+/* The particles leaving the reach: q, entry time, exit time, celerity (kept for those still in
+ * the reach: pow is most of a step's cost); `n_routed` of them (a prefix) leave before the
+ * step's end. */
 typedef struct exits {
     size_t n, n_routed;
-    double q[HS_KWT_MAXQPAR], t_in[HS_KWT_MAXQPAR], t_out[HS_KWT_MAXQPAR];
+    double q[HS_KWT_MAXQPAR], t_in[HS_KWT_MAXQPAR], t_out[HS_KWT_MAXQPAR], wc[HS_KWT_MAXQPAR];
 } exits;
 
 /* Records a particle's exit, keeping exit times strictly increasing and after the step's
  * start (a tie moves on by one second, as the reference does). */
-static void leave(exits *e, double q, double t_in, double t_out, double t0, double t1) {
+static void leave(exits *e, double q, double t_in, double wc, double t_out, double t0,
+                  double t1) {
     const size_t i = e->n++;
     if (i > 0 && t_out <= e->t_out[i - 1]) t_out = e->t_out[i - 1] + 1.0;
     if (i == 0 && t_out <= t0) t_out = t0 + 1.0;
     e->q[i] = q;
     e->t_in[i] = t_in;
     e->t_out[i] = t_out;
+    e->wc[i] = wc;
     if (t_out < t1) e->n_routed = i + 1;
 }
 
-/* Moves the n particles (q, t_in) through the reach from their entry times, merging those that
- * catch up inside it into shocks, and records their exits. */
-static void move(const hs_kwt_channel *ch, const double *q_in, const double *t_in, size_t n,
-                 double t0, double t1, exits *e) {
+/* Celerity of a particle: its discharge raised to the channel's floor. */
+static inline double particle_celerity(const hs_kwt_channel *ch, double q) {
+    const double q_min = ch->q_min_m2s > HS_KWT_QMIN ? ch->q_min_m2s : HS_KWT_QMIN;
+    return celerity_k(q > q_min ? q : q_min, pow(ch->k_manning, 1.0 / HS_KWT_ALPHA));
+}
+
+/* Moves the n particles (q, t_in, celerity wc; < 0: not known yet) through the reach from their
+ * entry times, merging those that catch up inside it into shocks, and records their exits. */
+static void move(const hs_kwt_channel *ch, const double *q_in, const double *t_in,
+                 const double *wc_in, size_t n, double t0, double t1, exits *e) {
     const double L = ch->length_m, K = ch->k_manning;
-    const double k_pow = pow(K, 1.0 / HS_KWT_ALPHA);
     const double q_min = ch->q_min_m2s > HS_KWT_QMIN ? ch->q_min_m2s : HS_KWT_QMIN;
     /* per group (a particle or a shock): lowest and highest discharge, virtual entry time,
      * celerity and its first particle; member[i] = group of particle i */
     double qlo[HS_KWT_MAXQPAR], qhi[HS_KWT_MAXQPAR], te[HS_KWT_MAXQPAR], wc[HS_KWT_MAXQPAR];
+    double slow[HS_KWT_MAXQPAR]; /* 1 / wc */
     size_t first[HS_KWT_MAXQPAR], member[HS_KWT_MAXQPAR];
+    double wc0[HS_KWT_MAXQPAR], k_pow = -1.0;
     for (size_t i = 0; i < n; i++) {
+        if (wc_in[i] >= 0.0) {
+            wc0[i] = wc_in[i];
+        } else { /* a new particle */
+            if (k_pow < 0.0) k_pow = pow(K, 1.0 / HS_KWT_ALPHA);
+            wc0[i] = celerity_k(q_in[i] > q_min ? q_in[i] : q_min, k_pow);
+        }
         qlo[i] = qhi[i] = q_in[i];
         te[i] = t_in[i];
-        wc[i] = celerity_k(q_in[i] > q_min ? q_in[i] : q_min, k_pow);
+        wc[i] = wc0[i];
+        slow[i] = 1.0 / wc[i];
         first[i] = member[i] = i;
     }
     size_t ng = n;
@@ -169,7 +187,7 @@ static void move(const hs_kwt_channel *ch, const double *q_in, const double *t_i
         for (size_t i = 1; i < ng; i++) {
             const size_t j = i - 1;
             if (wc[i] == 0.0 || wc[j] == 0.0) continue;
-            const double wdiff = 1.0 / wc[j] - 1.0 / wc[i];
+            const double wdiff = slow[j] - slow[i];
             if (wdiff == 0.0 || wc[i] == wc[j]) continue;
             const double xc = (te[i] - te[j]) / wdiff; /* where i catches j */
             if (xc < x || xc > xb) continue;
@@ -188,12 +206,14 @@ static void move(const hs_kwt_channel *ch, const double *q_in, const double *t_i
         /* the virtual entry time that puts the shock at xb when the two meet */
         te[jb] = te[jb] + xb / wc[jb] - xb / cm;
         wc[jb] = cm;
+        slow[jb] = 1.0 / cm;
         for (size_t k = first[ib]; k < n; k++) member[k]--;
         ng--;
         for (size_t k = ib; k < ng; k++) {
             first[k] = first[k + 1];
             te[k] = te[k + 1];
             wc[k] = wc[k + 1];
+            slow[k] = slow[k + 1];
             qlo[k] = qlo[k + 1];
             qhi[k] = qhi[k + 1];
         }
@@ -208,14 +228,16 @@ static void move(const hs_kwt_channel *ch, const double *q_in, const double *t_i
                                                  : DBL_MAX;
                 const double t_exit2 =
                     fmin(t_exit + 1.0, t_exit + 0.5 * (fmin(t_next, t1) - t_exit));
-                leave(e, qlo[g], te[g], t_exit, t0, t1);
-                leave(e, qhi[g], te[g], t_exit2, t0, t1);
+                /* no celerity: were a tie to push them past t1, they would stay in the reach as
+                 * particles of their own discharge */
+                leave(e, qlo[g], te[g], -1.0, t_exit, t0, t1);
+                leave(e, qhi[g], te[g], -1.0, t_exit2, t0, t1);
             } else { /* still inside: its particles again, found anew next step */
                 for (size_t k = 0; k < n; k++)
-                    if (member[k] == g) leave(e, q_in[k], t_in[k], t_exit, t0, t1);
+                    if (member[k] == g) leave(e, q_in[k], t_in[k], wc0[k], t_exit, t0, t1);
             }
         } else {
-            leave(e, qlo[g], te[g], t_exit, t0, t1);
+            leave(e, qlo[g], te[g], wc[g], t_exit, t0, t1);
         }
     }
 }
@@ -269,23 +291,26 @@ double hs_kwt_step(const hs_kwt_channel *ch, hs_kwt_reach *r, const hs_kwt_point
     }
     /* 2. particles then inflow points (getusq_rch); a first step starts from the first inflow */
     const size_t cap = HS_KWT_MAXQPAR + n_in;
-    double *q = work, *t = work + cap, *err = work + 2 * cap;
+    double *q = work, *t = work + cap, *wc = work + 2 * cap, *err = work + 3 * cap;
     if (r->n == 0) {
         r->q[0] = in[0].q;
         r->t_in[0] = t0_s - (t1 - t0_s);
+        r->wc[0] = 0.0; /* particle 0 never moves */
         r->n = 1;
     }
     size_t m = r->n;
     memcpy(q, r->q, m * sizeof *q);
     memcpy(t, r->t_in, m * sizeof *t);
+    memcpy(wc, r->wc, m * sizeof *wc);
     for (size_t i = 0; i < n_in; i++, m++) {
         q[m] = in[i].q;
         t[m] = in[i].t_s;
+        wc[m] = -1.0; /* computed by move if the point survives thin */
     }
-    if (m > HS_KWT_MAXQPAR) m = thin(q, t, err, m, HS_KWT_MAXQPAR);
+    if (m > HS_KWT_MAXQPAR) m = thin(q, t, wc, err, m, HS_KWT_MAXQPAR);
     /* 3. all but particle 0 (which left at t0) move again */
     exits e;
-    move(ch, q + 1, t + 1, m - 1, t0_s, t1, &e);
+    move(ch, q + 1, t + 1, wc + 1, m - 1, t0_s, t1, &e);
     /* 4. outflow hydrograph: particle 0 at t0, the exits before t1, the first one after */
     double x[HS_KWT_MAXQPAR + 1], y[HS_KWT_MAXQPAR + 1], ti[HS_KWT_MAXQPAR + 1];
     x[0] = t0_s;
@@ -316,10 +341,12 @@ double hs_kwt_step(const hs_kwt_channel *ch, hs_kwt_reach *r, const hs_kwt_point
     /* next step: the end point, then the particles still in the reach */
     r->q[0] = q_end;
     r->t_in[0] = t_end_in;
+    r->wc[0] = 0.0;
     size_t k = 1;
     for (size_t i = nr; i < e.n; i++, k++) {
         r->q[k] = e.q[i];
         r->t_in[k] = e.t_in[i];
+        r->wc[k] = e.wc[i] >= 0.0 ? e.wc[i] : particle_celerity(ch, e.q[i]);
     }
     r->n = k;
     return mean * ch->width_m;

@@ -54,7 +54,7 @@
 /** Capacity of hs_kwt_inflow's output for n_up upstream segments. */
 #define HS_KWT_INFLOW_CAP(n_up) ((n_up) * HS_KWT_MAXOUT + 1)
 /** Doubles of scratch hs_kwt_step needs for n_in inflow points. */
-#define HS_KWT_WORK_LEN(n_in) (3 * (HS_KWT_MAXQPAR + (n_in)))
+#define HS_KWT_WORK_LEN(n_in) (4 * (HS_KWT_MAXQPAR + (n_in)))
 
 /** A point of a hydrograph: time (s, model time) and discharge (m2/s per unit width, or m3/s
  *  where said). */
@@ -76,6 +76,7 @@ typedef struct hs_kwt_reach {
     size_t n;
     double q[HS_KWT_MAXQPAR];    /* m2/s */
     double t_in[HS_KWT_MAXQPAR]; /* entry time (s) */
+    double wc[HS_KWT_MAXQPAR];   /* celerity (m/s; particle 0: unused) */
     hs_kwt_outflow out;          /* the last step's outflow points (m2/s of this reach) */
 } hs_kwt_reach;
 
