@@ -177,7 +177,7 @@ static hs_status build_irf(hs_route *r, hs_ctx *ctx) {
 static hs_status build_kwt(hs_route *r, hs_ctx *ctx) {
     const size_t ns = r->n_seg;
     HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_ch, ns, "KWT channels"));
-    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt, ns, "KWT waves"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt, ns, "KWT particles"));
     for (size_t p = 0; p < ns; p++) {
         const size_t s = r->plan_seg[p];
         /* §6.4: width = wscale sqrt(totalArea); a reach with no contributing area never carries
