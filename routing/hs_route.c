@@ -428,8 +428,9 @@ typedef struct channel_kernel {
 /* KWT channel step of position p at step i of the block on thread `thread`: gathers what the
  * upstream segments pass (mizuRoute qexmul_rch: their outflow points and their own hillslope
  * flow), routes, and keeps the outflow points of a sub-tree root for the trunk. */
-static double kwt_position(const channel_kernel *c, hs_route *r, size_t p, size_t i,
-                           int thread) {
+/* (not inlined: IRF's loop stays as small as before) */
+static __attribute__((noinline)) double kwt_position(const channel_kernel *c, hs_route *r,
+                                                    size_t p, size_t i, int thread) {
     const size_t ns = c->n_seg, k = c->step0 + i;
     const double t0 = (double)k * c->dt_s;
     hs_kwt_upstream *up = r->kwt_up + (size_t)thread * r->kwt_max_up;
