@@ -27,9 +27,21 @@ struct hs_route {
     double *irf_uh;   /* [irf_off[n_seg]] */
     double *irf_ring; /* [irf_off[n_seg]] m3/s */
     size_t *irf_pos;  /* [n_seg] ring position of the current step (step % UH length) */
-    /* KWT (§6.4) */
-    hs_kwt_channel *kwt_ch; /* [n_seg] */
-    hs_kwt_reach *kwt;      /* [n_seg] */
+    /* KWT (§6.4), by position. A reach reads what its upstream segments pass at the same
+     * step: their outflow points (hs_kwt_reach.out) and their hillslope outflow of this step
+     * and the one before. The trunk routes a block after the sub-trees, so a sub-tree root that
+     * drains into the trunk also keeps its outflow points of every step of the block (kwt_hist,
+     * row kwt_slot[p]); kwt_hill_last keeps the hillslope outflow of the step before the block. */
+    hs_kwt_channel *kwt_ch;   /* [n_seg] */
+    hs_kwt_reach *kwt;        /* [n_seg] */
+    double *kwt_hill_last;    /* [n_seg] */
+    size_t *kwt_slot;         /* [n_seg] row in kwt_hist, or HS_NETWORK_NONE */
+    hs_kwt_outflow *kwt_hist; /* [n_slots][block] */
+    /* per thread: upstream descriptors, inflow points and the step's scratch */
+    size_t kwt_max_up, kwt_in_cap, kwt_work_len;
+    hs_kwt_upstream *kwt_up; /* [n_threads][kwt_max_up] */
+    hs_kwt_point *kwt_pts;   /* [n_threads][kwt_in_cap] */
+    double *kwt_work;        /* [n_threads][kwt_work_len] */
     /* The network flattened in routing order once, so that the per-step kernel reads arrays
      * instead of calling the network's accessors (another translation unit): position p of
      * hs_network_order() routes segment plan_seg[p], whose upstream segments are at the
@@ -89,6 +101,12 @@ void hs_route_destroy(hs_route **r) {
     hs_free(x->q_blk);
     hs_free(x->kwt_ch);
     hs_free(x->kwt);
+    hs_free(x->kwt_hill_last);
+    hs_free(x->kwt_slot);
+    hs_free(x->kwt_hist);
+    hs_free(x->kwt_up);
+    hs_free(x->kwt_pts);
+    hs_free(x->kwt_work);
     if (x->ctxs)
         for (int t = 1; t < x->n_threads; t++) hs_ctx_destroy(&x->ctxs[t]);
     hs_free(x->ctxs);
@@ -159,7 +177,7 @@ static hs_status build_irf(hs_route *r, hs_ctx *ctx) {
 static hs_status build_kwt(hs_route *r, hs_ctx *ctx) {
     const size_t ns = r->n_seg;
     HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_ch, ns, "KWT channels"));
-    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt, ns, "KWT waves"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt, ns, "KWT particles"));
     for (size_t p = 0; p < ns; p++) {
         const size_t s = r->plan_seg[p];
         /* §6.4: width = wscale sqrt(totalArea); a reach with no contributing area never carries
@@ -168,7 +186,33 @@ static hs_status build_kwt(hs_route *r, hs_ctx *ctx) {
         r->kwt_ch[p].length_m = hs_network_length_m(r->net, s);
         r->kwt_ch[p].width_m = r->p.wscale * sqrt(area);
         r->kwt_ch[p].k_manning = sqrt(hs_network_slope(r->net, s)) / r->p.mann_n;
+        /* mizuRoute's runoff floor over the area upstream of the reach's top (hs_kwt.h) */
+        const double a_up = hs_network_total_area_m2(r->net, s) - hs_network_basin_area_m2(r->net, s);
+        r->kwt_ch[p].q_min_m2s = HS_KWT_RUNOFF_MIN * fmax(a_up, 0.0) / r->kwt_ch[p].width_m;
     }
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_hill_last, ns, "KWT hillslope outflow"));
+    /* sub-tree roots draining into the trunk (positions before the trunk whose downstream
+     * segment is in it) */
+    const size_t trunk = hs_network_tree_offsets(r->net)[hs_network_n_trees(r->net)];
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_slot, ns, "KWT sub-tree roots"));
+    size_t n_slots = 0, max_up = 1;
+    for (size_t p = 0; p < ns; p++) {
+        const size_t dn = hs_network_down(r->net, r->plan_seg[p]);
+        r->kwt_slot[p] = p < trunk && dn != HS_NETWORK_NONE && r->seg_pos[dn] >= trunk
+                             ? n_slots++
+                             : HS_NETWORK_NONE;
+        const size_t n_up = r->plan_up_off[p + 1] - r->plan_up_off[p];
+        if (n_up > max_up) max_up = n_up;
+    }
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_hist, (n_slots ? n_slots : 1) * r->block,
+                          "KWT sub-tree outflow"));
+    const size_t nt = (size_t)r->n_threads;
+    r->kwt_max_up = max_up;
+    r->kwt_in_cap = HS_KWT_INFLOW_CAP(max_up);
+    r->kwt_work_len = HS_KWT_WORK_LEN(r->kwt_in_cap);
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_up, nt * max_up, "KWT scratch"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_pts, nt * r->kwt_in_cap, "KWT scratch"));
+    HS_TRY(HS_ALLOC_ARRAY(ctx, r->kwt_work, nt * r->kwt_work_len, "KWT scratch"));
     return HS_OK;
 }
 
@@ -267,7 +311,10 @@ void hs_route_init(hs_route *r) {
     r->step = 0;
     memset(r->hist, 0, (r->n_hill - 1) * r->n_seg * sizeof *r->hist);
     if (r->irf_ring) memset(r->irf_ring, 0, r->irf_off[r->n_seg] * sizeof *r->irf_ring);
-    if (r->kwt) memset(r->kwt, 0, r->n_seg * sizeof *r->kwt);
+    if (r->kwt) {
+        memset(r->kwt, 0, r->n_seg * sizeof *r->kwt);
+        memset(r->kwt_hill_last, 0, r->n_seg * sizeof *r->kwt_hill_last);
+    }
 }
 
 /* One block's inputs, shared read-only by the chunks (on the caller's stack). */
@@ -378,38 +425,67 @@ typedef struct channel_kernel {
     bool irf;
 } channel_kernel;
 
+/* KWT channel step of position p at step i of the block on thread `thread`: gathers what the
+ * upstream segments pass (mizuRoute qexmul_rch: their outflow points and their own hillslope
+ * flow), routes, and keeps the outflow points of a sub-tree root for the trunk. */
+/* (not inlined: IRF's loop stays as small as before) */
+static __attribute__((noinline)) double kwt_position(const channel_kernel *c, hs_route *r,
+                                                    size_t p, size_t i, int thread) {
+    const size_t ns = c->n_seg, k = c->step0 + i;
+    const double t0 = (double)k * c->dt_s;
+    hs_kwt_upstream *up = r->kwt_up + (size_t)thread * r->kwt_max_up;
+    size_t n_up = 0;
+    for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++, n_up++) {
+        const size_t u = c->up[j];
+        up[n_up].q_hill_m3s = c->hill_out[i * ns + u];
+        up[n_up].q_hill_prev_m3s = i > 0 ? c->hill_out[(i - 1) * ns + u] : r->kwt_hill_last[u];
+        up[n_up].width_m = r->kwt_ch[u].width_m;
+        if (c->up_off[u + 1] == c->up_off[u]) up[n_up].out = NULL; /* headwater */
+        else if (r->kwt_slot[u] != HS_NETWORK_NONE)
+            up[n_up].out = &r->kwt_hist[r->kwt_slot[u] * r->block + i];
+        else up[n_up].out = &r->kwt[u].out;
+    }
+    hs_kwt_point *pts = r->kwt_pts + (size_t)thread * r->kwt_in_cap;
+    const size_t n_in = hs_kwt_inflow(up, n_up, r->kwt_ch[p].width_m, t0, t0 + c->dt_s, pts);
+    const double routed = hs_kwt_step(&r->kwt_ch[p], &r->kwt[p], pts, n_in, t0, c->dt_s,
+                                      r->kwt_work + (size_t)thread * r->kwt_work_len);
+    if (r->kwt_slot[p] != HS_NETWORK_NONE)
+        r->kwt_hist[r->kwt_slot[p] * r->block + i] = r->kwt[p].out;
+    return routed;
+}
+
 /* Routes the segment at position p of the routing order at step i of the block (the kernel:
  * pure, no allocation), after hill_block. Reads its hillslope outflow and the discharge of its
  * upstream segments at the same step, writes its own (by position: the block's rows stay in
  * L2; written by segment, they had been scattered stores over rows of all segments). */
-static inline void route_position(const channel_kernel *c, hs_route *r, size_t p, size_t i) {
+static inline void route_position(const channel_kernel *c, hs_route *r, size_t p, size_t i,
+                                  int thread) {
     const double q_hill = c->hill_out[i * c->n_seg + p];
     double *q_now = c->q + i * c->n_seg;
-    /* upstream inflow, summed in the network's (input) order so the sum is reproducible */
-    double q_up = 0.0;
-    for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++)
-        q_up += q_now[c->up[j]];
     double routed;
     if (c->irf) {
+        /* upstream inflow, summed in the network's (input) order so the sum is reproducible */
+        double q_up = 0.0;
+        for (size_t j = c->up_off[p]; j < c->up_off[p + 1]; j++)
+            q_up += q_now[c->up[j]];
         const size_t off = c->irf_off[p], n = c->irf_off[p + 1] - off, pos = c->irf_pos[p];
         routed = hs_irf_ring_step(c->irf_uh + off, n, c->irf_ring + off, pos, q_up);
         c->irf_pos[p] = pos + 1 == n ? 0 : pos + 1;
     } else {
-        const size_t k = c->step0 + i;
-        routed = hs_kwt_step(&r->kwt_ch[p], &r->kwt[p], q_up, (double)k * c->dt_s, c->dt_s);
+        routed = kwt_position(c, r, p, i, thread);
     }
     /* own runoff joins at the bottom of the reach (hw_drain_point "bottom", §6.3/§6.4) */
     q_now[p] = routed + q_hill;
 }
 
 /* Routes the positions [lo, hi) of the routing order over every step of the block. */
-static void route_range(const run_args *a, size_t lo, size_t hi) {
+static void route_range(const run_args *a, size_t lo, size_t hi, int thread) {
     hs_route *r = a->r;
     const channel_kernel c = {r->plan_up_off, r->plan_up, r->irf_off, r->irf_pos,
                               r->irf_uh, r->irf_ring, a->no_hill ? r->lat : r->hill_out, r->q_blk,
                               r->n_seg, a->n_steps, a->step0, r->dt_s, r->scheme == HS_ROUTE_IRF};
     for (size_t i = 0; i < a->n_steps; i++)
-        for (size_t p = lo; p < hi; p++) route_position(&c, r, p, i);
+        for (size_t p = lo; p < hi; p++) route_position(&c, r, p, i, thread);
 }
 
 /* Positions per chunk of the hillslope pass (a multiple of HILL_V): the hillslope does not
@@ -428,11 +504,10 @@ static hs_status hill_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
 }
 
 static hs_status tree_chunk(void *user, size_t chunk, int thread, hs_ctx *ctx) {
-    (void)thread;
     (void)ctx;
     const run_args *a = user;
     const size_t *off = hs_network_tree_offsets(a->r->net);
-    route_range(a, off[chunk], off[chunk + 1]);
+    route_range(a, off[chunk], off[chunk + 1], thread);
     return HS_OK;
 }
 
@@ -460,7 +535,7 @@ static hs_status route_steps(hs_route *r, size_t n_steps, const double *runoff, 
         if (st == HS_OK) st = hs_exec_chunks(n_trees, r->n_threads, true, tree_chunk, &a, r->ctxs);
         if (st != HS_OK) break;
         /* the trunk needs every sub-tree's discharge: after them, upstream first */
-        route_range(&a, off[n_trees], ns);
+        route_range(&a, off[n_trees], ns, 0);
         /* out of the block, in the network's segment order: rows written front to back */
         for (size_t i = 0; i < nb; i++) {
             const double *qb = r->q_blk + i * ns;
@@ -470,6 +545,9 @@ static hs_status route_steps(hs_route *r, size_t n_steps, const double *runoff, 
             }
             if (q_one) q_one[b0 + i] = qb[r->seg_pos[one_seg]];
         }
+        /* KWT: the hillslope outflow of the block's last step ramps into the next block */
+        if (r->kwt_hill_last)
+            memcpy(r->kwt_hill_last, r->hill_out + (nb - 1) * ns, ns * sizeof *r->hill_out);
         /* the last n_hill - 1 steps' inflows become the next block's history */
         memmove(r->hist, r->hist + nb * ns, (r->n_hill - 1) * ns * sizeof *r->hist);
         r->step += nb;
@@ -556,7 +634,10 @@ double hs_route_storage_m3(const hs_route *r) {
                 v += r->irf_ring[k] * r->dt_s;
         }
     if (r->kwt)
-        for (size_t s = 0; s < r->n_seg; s++) v += hs_kwt_storage_m3(&r->kwt[r->seg_pos[s]]);
+        for (size_t s = 0; s < r->n_seg; s++) {
+            const size_t p = r->seg_pos[s];
+            v += hs_kwt_storage_m3(&r->kwt_ch[p], &r->kwt[p]);
+        }
     return v;
 }
 

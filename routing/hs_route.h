@@ -97,7 +97,8 @@ HS_NODISCARD HS_API hs_status hs_route_run_segment_whole(hs_route *r, size_t n_s
                                                          size_t seg, double *q_seg_m3s,
                                                          hs_ctx *ctx);
 
-/** Water in transit (m3): hillslope buffers plus channel stores; for mass balances. */
+/** Water in transit (m3): hillslope buffers plus channel stores; for mass balances (KWT's
+ *  store is an estimate, hs_kwt_storage_m3: that scheme does not conserve mass exactly). */
 HS_API double hs_route_storage_m3(const hs_route *r);
 /** Number of ordinates of segment `seg`'s channel unit hydrograph (IRF; 0 for KWT). */
 HS_API size_t hs_route_uh_len(const hs_route *r, size_t seg);
