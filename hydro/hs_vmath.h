@@ -189,7 +189,8 @@ HS_VM_INLINE double hs_vm_log_tab(double x)
     /* u >> 52 = k + 1023 (k: the exponent with z in [0.6875, 1.375)); bits 45..51 of u are
      * those of x - off: the subinterval */
     const uint64_t u = hs_vm_as_u64(xs) + (UINT64_C(0x3ff0000000000000) - off);
-    const int i = (int)((u >> 45) & (HS_VM_LOG_N - 1));
+    const uint64_t i = (u >> 45) & (HS_VM_LOG_N - 1); /* 64-bit: an int index made GCC
+                                                        * vectorise 16 lanes, too many for 8 */
     const double k = hs_vm_as_double(UINT64_C(0x4330000000000000) | (u >> 52)) - (0x1p52 + 1023.0) -
                      (tiny ? 54.0 : 0.0);
     const double z = hs_vm_as_double((u & UINT64_C(0x000fffffffffffff)) + off);
