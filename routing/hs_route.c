@@ -531,8 +531,15 @@ static hs_status route_steps(hs_route *r, size_t n_steps, const double *runoff, 
         if (st == HS_OK && !no_hill)
             st = hs_exec_chunks((ns + HILL_CHUNK - 1) / HILL_CHUNK, r->n_threads, false,
                                 hill_chunk, &a, r->ctxs);
-        /* sub-trees are independent (no inflow from outside), so each runs the block on its own */
-        if (st == HS_OK) st = hs_exec_chunks(n_trees, r->n_threads, true, tree_chunk, &a, r->ctxs);
+        /* sub-trees are independent (no inflow from outside), so each runs the block on its own.
+         * IRF's sub-trees cost about what their size says: contiguous ranges per thread (static)
+         * keep each thread's rows of q_blk and the rings its own; handed out one by one
+         * (dynamic), neighbouring sub-trees alternated between threads and 2 threads ran the
+         * sub-trees slower than 1 (bench_route 15 -> 25 ms). KWT's cost follows its particles,
+         * very unevenly (distributed Bow: 2 threads 134 ms static, 78 ms dynamic). */
+        if (st == HS_OK)
+            st = hs_exec_chunks(n_trees, r->n_threads, r->scheme != HS_ROUTE_IRF, tree_chunk, &a,
+                                r->ctxs);
         if (st != HS_OK) break;
         /* the trunk needs every sub-tree's discharge: after them, upstream first */
         route_range(&a, off[n_trees], ns, 0);
