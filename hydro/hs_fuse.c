@@ -797,6 +797,11 @@ static inline double fuse_clip(double x, double cap) { return x < 0.0 ? 0.0 : (x
 
 static inline double fuse_ratio(double s, double cap) { return cap > 0.0 ? s / cap : 0.0; }
 
+/* fmax(0, v) as glibc computes it (v for v > 0, else +0, NaN included) written as a select: a
+ * call to fmax kept the lane loops around it scalar (the additive rainfall error of every day
+ * and band, TOPMODEL's topographic index in every evaluation). */
+static inline double fuse_pos0(double v) { return v > 0.0 ? v : 0.0; }
+
 /* fmin(a, b) and fmax(0, a) for the finite values of the flux code, inline (the libm calls
  * cost more than the comparisons; the values are the same). */
 static inline double fuse_min(double a, double b) { return a <= b ? a : b; }
@@ -857,7 +862,7 @@ static void fuse_fluxes(const fuse_hru *h, const double *xin, double peff, doubl
             ac = 0.0;
         else
             ac = 1.0 - fuse_gamma_p(p[HS_FUSE_TISHAPE], h->lga_tishape,
-                                    fmax(0.0, n * log(zeta) - FUSE_TI_OFFSET) / r->chi, NULL);
+                                    fuse_pos0(n * log(zeta) - FUSE_TI_OFFSET) / r->chi, NULL);
     }
     f->qsx = peff * ac;
 
@@ -1250,7 +1255,7 @@ FUSE_INLINE void fuse_eval(const fuse_hru *h, const fuse_shape *sh, const double
         } else {
             const double y0 = n * log(zeta) - FUSE_TI_OFFSET;
             double dens;
-            const double y = fmax(0.0, y0) / r->chi;
+            const double y = fuse_pos0(y0) / r->chi;
             ac = fd_const(1.0 - fuse_gamma_p(p[HS_FUSE_TISHAPE], h->lga_tishape, y, &dens));
             /* d ac / d watr2 = -dens * (n / chi) * d ln(zeta) = dens * n / chi / (w maxwatr2) */
             const double dac = y0 > 0.0 ? dens * n / r->chi / (w * maxwatr2) : 0.0;
@@ -1794,7 +1799,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
                 const double tb = temp + dz * lapse / 1000.0;
                 const double pb = dz > 0.0 ? prec * (1.0 + dz * opg / 1000.0)
                                            : prec / (1.0 - dz * opg / 1000.0);
-                const double pc = additive ? fmax(0.0, pb + rf_add) : pb * rf_mlt;
+                const double pc = additive ? fuse_pos0(pb + rf_add) : pb * rf_mlt;
                 double melt = (swe[b] > 0.0 && tb > mbase) ? mf * (tb - mbase) : 0.0;
                 const bool rain = tb >= pxtemp; /* FUSE drops rain at equality: avoided */
                 const double acc = rain ? 0.0 : pc;
@@ -1808,7 +1813,7 @@ static void fuse_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view *fv,
                 input += o->band_af[b] * pc;
             }
         } else {
-            peff = additive ? fmax(0.0, prec + rf_add) : prec * rf_mlt;
+            peff = additive ? fuse_pos0(prec + rf_add) : prec * rf_mlt;
             input = peff;
         }
 

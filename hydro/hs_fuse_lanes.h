@@ -287,7 +287,7 @@ FUSE_CLONES static void fuse_gamma_p_bins(double shape, double lga, double chi, 
     for (int k0 = 0; k0 < FUSE_TI_BINS; k0 += FL_W) {
         for (int l = 0; l < FL_W; l++) {
             const double hi = (k0 + l + 1) * w;
-            x[l] = fmax(0.0, hi - FUSE_TI_OFFSET) / chi;
+            x[l] = fuse_pos0(hi - FUSE_TI_OFFSET) / chi;
         }
         FL(fl_gamma_p)(a, lg, x, in, p, dens);
         for (int l = 0; l < FL_W && k0 + l < FUSE_TI_BINS; l++) cum[k0 + l] = p[l];
@@ -380,7 +380,7 @@ FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const do
             const double zeta = P->powlamb[l] / w[l];
             in[l] = live[l] && !(zeta > P->maxpow[l]);
             y0[l] = in[l] ? P->qb_powr[l] * log(zeta) - FUSE_TI_OFFSET : 0.0;
-            y[l] = fmax(0.0, y0[l]) / P->chi[l];
+            y[l] = fuse_pos0(y0[l]) / P->chi[l];
         }
         FL(fl_gamma_p)(P->tishape, P->lga, y, in, gp, dens);
         FUSE_LANES {
@@ -1160,9 +1160,9 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
                     const double dz = o->band_dz[b], af = o->band_af[b];
                     const double *pf = pfac[b], *tbo = tb_off[b];
                     if (additive) {
-                        for (int l = 0; l < FL_W; l++) {
+                        FUSE_LANES {
                             const double pb = dz > 0.0 ? prec[l] * pf[l] : prec[l] / pf[l];
-                            pc[l] = fmax(0.0, pb + rf_add[l]);
+                            pc[l] = fuse_pos0(pb + rf_add[l]);
                         }
                     } else {
                         FUSE_LANES {
@@ -1186,8 +1186,8 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
                     }
                 }
             } else {
-                for (int l = 0; l < FL_W; l++) {
-                    peff[l] = additive ? fmax(0.0, prec[l] + rf_add[l]) : prec[l] * rf_mlt[l];
+                FUSE_LANES {
+                    peff[l] = additive ? fuse_pos0(prec[l] + rf_add[l]) : prec[l] * rf_mlt[l];
                     input[l] = peff[l];
                 }
             }
