@@ -958,6 +958,52 @@ FUSE_INLINE void FL(fl_update)(const FL(fl_par) *P, const fuse_shape *sh, double
     }
 }
 
+/* fuse_sens_update over lanes (the same operations). */
+FUSE_INLINE void FL(fl_sens_update)(const hs_fuse_decisions *d, const FL(fl_flux) *F,
+                                    const double *peff, const double *pet,
+                                    double (*sens)[FL_W])
+{
+    _Alignas(64) double p[3][FL_W];
+    if (d->arch1 == HS_FUSE_TENSION2_1) {
+        FUSE_LANES {
+            p[0][l] = (peff[l] - F->qsx[l]) - F->rchr2excs[l];
+            p[1][l] = F->rchr2excs[l] - F->tens2free_1[l];
+            p[2][l] = F->tens2free_1[l] - F->oflow_1[l];
+        }
+    } else if (d->arch1 == HS_FUSE_TENSION1_1) {
+        FUSE_LANES {
+            p[0][l] = (peff[l] - F->qsx[l]) - F->tens2free_1[l];
+            p[1][l] = F->tens2free_1[l] - F->oflow_1[l];
+        }
+    } else {
+        FUSE_LANES p[0][l] = (peff[l] - F->qsx[l]) - F->oflow_1[l];
+    }
+    /* rows that stay +0 (slots without such a flux: the scalar code's 0 * r) are not written */
+    const int np = d->arch1 == HS_FUSE_TENSION2_1 ? 3 : d->arch1 == HS_FUSE_TENSION1_1 ? 2 : 1;
+    _Alignas(64) double rp[FL_W], re[FL_W];
+    FUSE_LANES {
+        rp[l] = 1.0 / peff[l];
+        re[l] = 1.0 / pet[l];
+    }
+    for (int s = 0; s < np; s++) {
+        double *sp = sens[FUSE_SENS_P + s];
+        const double *ps = p[s];
+        FUSE_LANES sp[l] = peff[l] > 0.0 ? ps[l] * rp[l] : sp[l];
+    }
+    /* e = (-e1a, -e1b, 0, -e2, 0, 0); -e1b only with two upper tension stores */
+    const bool two = d->arch1 == HS_FUSE_TENSION2_1;
+    double *const e0 = sens[FUSE_SENS_E], *const e1 = sens[FUSE_SENS_E + 1];
+    double *const e3 = sens[FUSE_SENS_E + 3];
+    FUSE_LANES {
+        const bool has = pet[l] > 0.0;
+        e0[l] = has ? -F->e1a[l] * re[l] : e0[l];
+        e3[l] = has ? -F->e2[l] * re[l] : e3[l];
+        sens[FUSE_SENS_PEFF][l] = peff[l];
+        sens[FUSE_SENS_PET][l] = pet[l];
+    }
+    if (two) FUSE_LANES e1[l] = pet[l] > 0.0 ? -F->e1b[l] * re[l] : e1[l];
+}
+
 /* The state slots, snow bands and parameters of the HRUs hru[0..W) (lanes at and beyond n_real
  * repeat hru[0] and are not computed). */
 typedef struct FL(fl_group) {
@@ -965,6 +1011,7 @@ typedef struct FL(fl_group) {
     fuse_hru hru_consts[FL_W]; /* for fuse_rescue */
     _Alignas(64) double x[FUSE_NSLOT][FL_W];
     _Alignas(64) double trend[FUSE_NSLOT][FL_W]; /* m->trend */
+    _Alignas(64) double sens[FUSE_NSENS][FL_W];  /* m->sens */
     double swe[HS_FUSE_MAX_BANDS][FL_W];
     double ring[HS_FUSE_ROUTING_CAP][FL_W];
     fl_mask has_w[HS_FUSE_ROUTING_CAP][FL_W];
@@ -1014,6 +1061,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
             G.x[s][l] = m->state[(size_t)s * n + i];
             G.trend[s][l] = m->trend[(size_t)s * n + i];
         }
+        for (int k = 0; k < FUSE_NSENS; k++) G.sens[k][l] = m->sens[(size_t)k * n + i];
         for (size_t b = 0; b < o->n_band; b++) G.swe[b][l] = m->swe[b * n + i];
         P->maxwatr1[l] = p[HS_FUSE_MAXWATR_1];
         P->maxwatr2[l] = p[HS_FUSE_MAXWATR_2];
@@ -1197,11 +1245,20 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
             if (t0 == 0 && j == 0) memset(fd, 0, (size_t)sh->ng * sizeof fd[0]);
             _Alignas(64) double norm[FL_W];
             _Alignas(64) double x0[FUSE_NSLOT][FL_W], xg[FUSE_NSLOT][FL_W];
+            _Alignas(64) double dpeff[FL_W], dpet[FL_W];
+            FUSE_LANES {
+                dpeff[l] = peff[l] - G.sens[FUSE_SENS_PEFF][l];
+                dpet[l] = pet[l] - G.sens[FUSE_SENS_PET][l];
+            }
             for (int r = 0; r < sh->n; r++) {
                 const int s = sh->act[r];
+                const double *sp = G.sens[FUSE_SENS_P + s], *se = G.sens[FUSE_SENS_E + s];
+                const double *c = P->cap[s];
                 FUSE_LANES {
                     x0[s][l] = G.x[s][l];
-                    xg[s][l] = G.x[s][l] + G.trend[s][l]; /* fuse_run_hru's guess */
+                    /* fuse_run_hru's guess */
+                    xg[s][l] = fuse_guess(G.x[s][l], G.trend[s][l], sp[l], se[l], dpeff[l], dpet[l],
+                                          c[l]);
                 }
             }
             FL(fl_implicit)(P, sh, (const double (*)[FL_W])G.x, (const double (*)[FL_W])xg,
@@ -1216,6 +1273,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
                 const int s = sh->act[r];
                 FUSE_LANES G.trend[s][l] = G.x[s][l] - x0[s][l];
             }
+            FL(fl_sens_update)(&sh->d, &F, peff, pet, G.sens);
             FUSE_LANES {
                 qinst[l] = F.qsx[l] + F.oflow_1[l] + F.qif[l] + F.oflow_2a[l] + F.oflow_2b[l] +
                            F.qb_a[l] + F.qb_b[l]; /* fuse_qinst */
@@ -1263,6 +1321,7 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
         for (int s = 0; s < FUSE_NSLOT; s++) {
             m->state[(size_t)s * n + i] = G.x[s][l];
             m->trend[(size_t)s * n + i] = G.trend[s][l];
+        for (int k = 0; k < FUSE_NSENS; k++) m->sens[(size_t)k * n + i] = G.sens[k][l];
         }
         for (size_t b = 0; b < o->n_band; b++) m->swe[b * n + i] = G.swe[b][l];
         const size_t hd = m->head[i];
