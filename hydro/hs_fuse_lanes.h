@@ -615,6 +615,209 @@ FUSE_INLINE void FL(fl_eval)(const FL(fl_par) *P, const fuse_shape *sh, const do
     }
 }
 
+/* fl_eval for the VIC parent (fuse_shape_vic) with the lane loops fused: the same operations,
+ * lane for lane and in the same order, as fl_eval's sequence of fl_* calls (zero gradient rows
+ * included, so that signed zeros agree), but in one loop over the lanes for everything before
+ * the logistic smoothers, whose values then stay in registers: fl_eval's one loop per operation
+ * stores and reloads every operand (perf: vector moves were ~25 % of the kernel's samples).
+ * False, with nothing written, where a power's q = a^(e-1) would overflow in some lane
+ * (fuse_pow_far, never met in practice): the caller then runs fl_eval. */
+FUSE_INLINE bool FL(fl_eval_vic)(const FL(fl_par) *P, const double (*xin)[FL_W],
+                                 const double *peff, const double *pet, const fl_mask *live,
+                                 FL(fl_flux) *f, FL(fl_flux) *fd, FL(fl) *dx)
+{
+    _Alignas(64) double w1v[FL_W], w1d[FL_W], w2v[FL_W], w2d[FL_W];
+    _Alignas(64) double in1v[FL_W], in1d0[FL_W], in1d1[FL_W];
+    _Alignas(64) double q12v[FL_W], q12d0[FL_W], q12d1[FL_W];
+    _Alignas(64) double qsxv[FL_W], qsxd0[FL_W], qsxd1[FL_W];
+    _Alignas(64) double e1v[FL_W], e1d0[FL_W], e1d1[FL_W];
+    _Alignas(64) double e2v[FL_W], e2d0[FL_W], e2d1[FL_W];
+    _Alignas(64) double qbv[FL_W], qbd0[FL_W], qbd1[FL_W];
+    fl_mask far = 0;
+    FUSE_LANES_OR(far) {
+        /* the states (rows: slot 0 -> 0, slot 3 -> 1), clipped, with their unit rows */
+        const double c0 = P->cap[0][l], c3 = P->cap[3][l], xi0 = xin[0][l], xi3 = xin[3][l];
+        const double w1 = fuse_clip(xi0, c0), w2 = fuse_clip(xi3, c3);
+        const double i1 = ((xi0 >= 0.0) & (xi0 < c0)) ? 1.0 : 0.0;
+        const double i2 = ((xi3 >= 0.0) & (xi3 < c3)) ? 1.0 : 0.0;
+        w1v[l] = w1;
+        w1d[l] = i1;
+        w2v[l] = w2;
+        w2d[l] = i2;
+        /* tens1 = fl_min(watr1, maxtens_1), tens2 = fl_min(watr2, maxtens_2) */
+        const double mt1 = P->maxtens_1[l], mt2 = P->maxtens_2[l];
+        const double tn1v = w1 < mt1 ? w1 : mt1, tn1d0 = w1 < mt1 ? i1 : 0.0;
+        const double tn1d1 = 0.0; /* w1 < mt1 ? 0.0 : 0.0 */
+        const double tn2v = w2 < mt2 ? w2 : mt2, tn2d0 = 0.0, tn2d1 = w2 < mt2 ? i2 : 0.0;
+        /* fl_div_unit(watr1), fl_min(., 1): the base of ARNO/VIC's and the percolation's power */
+        const double rw1 = P->r_maxwatr1[l];
+        double sv = w1 * rw1, sd0 = i1 * rw1, sd1 = 0.0 * rw1;
+        {
+            const bool lt = sv < 1.0;
+            sd0 = lt ? sd0 : 0.0;
+            sd1 = lt ? sd1 : 0.0;
+            sv = lt ? sv : 1.0;
+        }
+        /* 1. ac = 1 - (1 - s)^bexp, qsx = ac peff */
+        double av = 1.0 - sv, ad0 = 0.0 - sd0, ad1 = 0.0 - sd1;
+        {
+            const double e = P->bexp[l], y = fuse_pow_y(av, e);
+            double pw, dp;
+            fuse_pow_d(av, e, y, &pw, &dp);
+            far |= (y > FUSE_POW_Q_MAX) & (av > 0.0);
+            ad0 = ad0 * dp;
+            ad1 = ad1 * dp;
+            av = pw;
+        }
+        av = 1.0 - av;
+        ad0 = 0.0 - ad0;
+        ad1 = 0.0 - ad1;
+        const double pk = peff[l];
+        const double qv = av * pk, qd0 = ad0 * pk, qd1 = ad1 * pk;
+        qsxv[l] = qv;
+        qsxd0[l] = qd0;
+        qsxd1[l] = qd1;
+        /* 2. e1a = ratio(tens1, maxtens_1) pet rtfrac1 */
+        {
+            const bool cp = mt1 > 0.0;
+            const double r = P->r_maxtens_1[l], pe = pet[l], rt = P->rtfrac1[l];
+            const double tv = cp ? tn1v * r : 0.0, td0 = cp ? tn1d0 * r : 0.0;
+            const double td1 = cp ? tn1d1 * r : 0.0;
+            e1v[l] = (tv * pe) * rt;
+            e1d0[l] = (td0 * pe) * rt;
+            e1d1[l] = (td1 * pe) * rt;
+        }
+        /* 3. e2 = (pet rtfrac2) ratio(tens2, maxtens_2) */
+        {
+            const bool cp = mt2 > 0.0;
+            const double r = P->r_maxtens_2[l], c1 = pet[l] * P->rtfrac2[l];
+            const double tv = cp ? tn2v * r : 0.0, td0 = cp ? tn2d0 * r : 0.0;
+            const double td1 = cp ? tn2d1 * r : 0.0;
+            e2d0[l] = 0.0 * tv + c1 * td0;
+            e2d1[l] = 0.0 * tv + c1 * td1;
+            e2v[l] = c1 * tv;
+        }
+        /* 5. q12 = percrte s^percexp */
+        {
+            const double e = P->percexp[l], y = fuse_pow_y(sv, e);
+            double pw, dp;
+            fuse_pow_d(sv, e, y, &pw, &dp);
+            far |= (y > FUSE_POW_Q_MAX) & (sv > 0.0);
+            const double rt = P->percrte[l];
+            q12d0[l] = (sd0 * dp) * rt;
+            q12d1[l] = (sd1 * dp) * rt;
+            q12v[l] = pw * rt;
+        }
+        /* 6. qb = baserte min(watr2 / maxwatr2, 1)^qb_powr */
+        {
+            const double rw2 = P->r_maxwatr2[l];
+            double bv = w2 * rw2, bd0 = 0.0 * rw2, bd1 = i2 * rw2;
+            const bool lt = bv < 1.0;
+            bd0 = lt ? bd0 : 0.0;
+            bd1 = lt ? bd1 : 0.0;
+            bv = lt ? bv : 1.0;
+            const double e = P->qb_powr[l], y = fuse_pow_y(bv, e);
+            double pw, dp;
+            fuse_pow_d(bv, e, y, &pw, &dp);
+            far |= (y > FUSE_POW_Q_MAX) & (bv > 0.0);
+            const double rt = P->baserte[l];
+            qbd0[l] = (bd0 * dp) * rt;
+            qbd1[l] = (bd1 * dp) * rt;
+            qbv[l] = pw * rt;
+        }
+        /* 7. in1 = peff - qsx */
+        in1d0[l] = 0.0 - qd0;
+        in1d1[l] = 0.0 - qd1;
+        in1v[l] = pk - qv;
+    }
+    if (far) return false;
+
+    /* 7. The overflows: fl_logistic of watr1 and watr2 (fl_zero where no live lane is near its
+     * capacity), times in1 and q12 (fl_mul). */
+    _Alignas(64) double l1v[FL_W], l1d0[FL_W], l1d1[FL_W], l2v[FL_W], l2d0[FL_W], l2d1[FL_W];
+    for (int which = 0; which < 2; which++) {
+        const double *sv = which ? w2v : w1v, *sd = which ? w2d : w1d;
+        const double *smax = which ? P->maxwatr2 : P->maxwatr1;
+        const double *rpsi = which ? P->p_maxwatr2 : P->p_maxwatr1;
+        double *lv = which ? l2v : l1v;
+        double *ld_unit = which ? l2d1 : l1d0; /* the row of the state */
+        double *ld_zero = which ? l2d0 : l1d1; /* the other row: 0 * dl or 0.0 */
+        int near = 0;
+        FUSE_LANES_OR(near) near |= live[l] & !(sv[l] < 0.449 * smax[l]);
+        if (!near) {
+            FUSE_LANES lv[l] = ld_unit[l] = ld_zero[l] = 0.0;
+            continue;
+        }
+        FUSE_LANES {
+            const double psi = FUSE_PSMOOTH * smax[l];
+            const double z = -(sv[l] - smax[l] + 5.0 * psi) * rpsi[l];
+            const bool zf = z > 50.0;
+            const double v = hs_vm_exp(zf ? 0.0 : z);
+            const double ez = zf ? 0.0 : v;
+            const double lg = 1.0 / (1.0 + ez);
+            const double dl = lg * (1.0 - lg) * rpsi[l];
+            lv[l] = zf ? 0.0 : lg;
+            ld_unit[l] = zf ? 0.0 : sd[l] * dl;
+            ld_zero[l] = zf ? 0.0 : 0.0 * dl;
+        }
+    }
+    FUSE_LANES {
+        const double o1v = l1v[l] * in1v[l];
+        const double o1d0 = l1d0[l] * in1v[l] + l1v[l] * in1d0[l];
+        const double o1d1 = l1d1[l] * in1v[l] + l1v[l] * in1d1[l];
+        const double o2v = l2v[l] * q12v[l];
+        const double o2d0 = l2d0[l] * q12v[l] + l2v[l] * q12d0[l];
+        const double o2d1 = l2d1[l] * q12v[l] + l2v[l] * q12d1[l];
+        f->qsx[l] = qsxv[l];
+        f->e1a[l] = e1v[l];
+        f->e1b[l] = 0.0;
+        f->e2[l] = e2v[l];
+        f->qif[l] = 0.0;
+        f->q12[l] = q12v[l];
+        f->rchr2excs[l] = 0.0;
+        f->tens2free_1[l] = 0.0;
+        f->oflow_1[l] = o1v;
+        f->tens2free_2[l] = 0.0;
+        f->oflow_2a[l] = o2v;
+        f->oflow_2b[l] = 0.0;
+        f->qb_a[l] = qbv[l];
+        f->qb_b[l] = 0.0;
+        fd[0].qsx[l] = qsxd0[l];
+        fd[1].qsx[l] = qsxd1[l];
+        fd[0].e1a[l] = e1d0[l];
+        fd[1].e1a[l] = e1d1[l];
+        fd[0].e2[l] = e2d0[l];
+        fd[1].e2[l] = e2d1[l];
+        fd[0].q12[l] = q12d0[l];
+        fd[1].q12[l] = q12d1[l];
+        fd[0].oflow_1[l] = o1d0;
+        fd[1].oflow_1[l] = o1d1;
+        fd[0].oflow_2a[l] = o2d0;
+        fd[1].oflow_2a[l] = o2d1;
+        fd[0].qb_a[l] = qbd0[l];
+        fd[1].qb_a[l] = qbd1[l];
+        /* 8. dx0 = in1 - e1a - q12 (- qif: 0, x - 0.0 is x) - oflow_1; dx3 = q12 - e2 - qb - oflow_2a */
+        dx[0].v[l] = ((in1v[l] - e1v[l]) - q12v[l]) - o1v;
+        dx[0].d[0][l] = ((in1d0[l] - e1d0[l]) - q12d0[l]) - o1d0;
+        dx[0].d[1][l] = ((in1d1[l] - e1d1[l]) - q12d1[l]) - o1d1;
+        dx[3].v[l] = ((q12v[l] - e2v[l]) - qbv[l]) - o2v;
+        dx[3].d[0][l] = ((q12d0[l] - e2d0[l]) - qbd0[l]) - o2d0;
+        dx[3].d[1][l] = ((q12d1[l] - e2d1[l]) - qbd1[l]) - o2d1;
+    }
+    return true;
+}
+
+/* fl_eval out of line, for fl_eval_vic's rare fallback (one copy of the generic code in the
+ * VIC kernel would cost instruction cache on every day). */
+static __attribute__((noinline)) void FL(fl_eval_cold)(const FL(fl_par) *P, const fuse_shape *sh,
+                                                       const double (*xin)[FL_W],
+                                                       const double *peff, const double *pet,
+                                                       const fl_mask *live, FL(fl_flux) *f,
+                                                       FL(fl_flux) *fd, FL(fl) *dx)
+{
+    FL(fl_eval)(P, sh, xin, peff, pet, live, f, fd, dx);
+}
+
 /* fuse_newton_eval over lanes. */
 FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
                                     const double (*x0)[FL_W], const double (*x)[FL_W],
@@ -623,7 +826,12 @@ FUSE_INLINE void FL(fl_newton_eval)(const FL(fl_par) *P, const fuse_shape *sh,
                                     double *norm, FL(fl_flux) *f, FL(fl_flux) *fd)
 {
     FL(fl) dx[FUSE_NSLOT];
-    FL(fl_eval)(P, sh, x, peff, pet, live, f, fd, dx);
+    if (sh == &fuse_shape_vic) {
+        if (!FL(fl_eval_vic)(P, x, peff, pet, live, f, fd, dx))
+            FL(fl_eval_cold)(P, sh, x, peff, pet, live, f, fd, dx);
+    } else {
+        FL(fl_eval)(P, sh, x, peff, pet, live, f, fd, dx);
+    }
     const int n = sh->n;
     const double dt = 1.0;
     FUSE_LANES norm[l] = 0.0;
@@ -1336,8 +1544,8 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
         for (int s = 0; s < FUSE_NSLOT; s++) {
             m->state[(size_t)s * n + i] = G.x[s][l];
             m->trend[(size_t)s * n + i] = G.trend[s][l];
-        for (int k = 0; k < FUSE_NSENS; k++) m->sens[(size_t)k * n + i] = G.sens[k][l];
         }
+        for (int k = 0; k < FUSE_NSENS; k++) m->sens[(size_t)k * n + i] = G.sens[k][l];
         for (size_t b = 0; b < o->n_band; b++) m->swe[b * n + i] = G.swe[b][l];
         const size_t hd = m->head[i];
         double *ring = m->ring + i * HS_FUSE_ROUTING_CAP;
