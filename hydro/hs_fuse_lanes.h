@@ -1385,18 +1385,6 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
         for (size_t j = 0; j < nb; j++) {
             const size_t idx = (t0 + j) * n;
             if (contiguous) {
-                /* the same rows of the next block, 16 days (~16 us) ahead: the rows are n
-                 * doubles apart, a new page each, beyond the hardware prefetchers' reach (the
-                 * loads were ~5 % of the VIC kernel's samples, perf) */
-                if (t0 + TB + j < nt) {
-                    const size_t ahead = idx + TB * n + h0;
-                    __builtin_prefetch(fv->precip_mm + ahead);
-                    __builtin_prefetch(fv->precip_mm + ahead + FL_W - 1);
-                    __builtin_prefetch(fv->temp_c + ahead);
-                    __builtin_prefetch(fv->temp_c + ahead + FL_W - 1);
-                    __builtin_prefetch(fv->pet_mm + ahead);
-                    __builtin_prefetch(fv->pet_mm + ahead + FL_W - 1);
-                }
                 FUSE_LANES {
                     prec_b[j][l] = fv->precip_mm[idx + h0 + l];
                     temp_b[j][l] = fv->temp_c[idx + h0 + l];
@@ -1412,6 +1400,19 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
         }
         for (size_t j = 0; j < nb; j++) {
             const double *prec = prec_b[j], *temp = temp_b[j], *pet = pet_b[j];
+            /* this day's rows of the next block, 16 days (~16 us) ahead, one day at a time: the
+             * rows are n doubles apart, a new page each, beyond the hardware prefetchers'
+             * reach (the loads were ~5 % of the VIC kernel's samples, perf; issued all at the
+             * block's start the prefetches themselves stalled) */
+            if (contiguous && t0 + TB + j < nt) {
+                const size_t ahead = (t0 + TB + j) * n + h0;
+                __builtin_prefetch(fv->precip_mm + ahead);
+                __builtin_prefetch(fv->precip_mm + ahead + FL_W - 1);
+                __builtin_prefetch(fv->temp_c + ahead);
+                __builtin_prefetch(fv->temp_c + ahead + FL_W - 1);
+                __builtin_prefetch(fv->pet_mm + ahead);
+                __builtin_prefetch(fv->pet_mm + ahead + FL_W - 1);
+            }
             _Alignas(64) double peff[FL_W];
             double *input = in_b[j];
 
