@@ -658,7 +658,8 @@ FUSE_INLINE bool FL(fl_eval_vic)(const FL(fl_par) *P, const double (*xin)[FL_W],
             sd1 = lt ? sd1 : 0.0;
             sv = lt ? sv : 1.0;
         }
-        /* 1. ac = 1 - (1 - s)^bexp, qsx = ac peff */
+        /* 1. ac = 1 - (1 - s)^bexp, qsx = ac peff. The three powers are written out: a helper
+         * returning a per-lane struct stopped GCC vectorising this loop (59 -> 185 ns). */
         double av = 1.0 - sv, ad0 = 0.0 - sd0, ad1 = 0.0 - sd1;
         {
             const double e = P->bexp[l], y = fuse_pow_y(av, e);
