@@ -26,6 +26,13 @@ int hs_mpi_launcher_size(void) {
     return 0;
 }
 
+/* process-wide, like MPI's own state; only rank 0's main thread writes it */
+static bool peers_released;
+
+void hs_mpi_note_peers_released(void) { peers_released = true; }
+
+bool hs_mpi_peers_released(void) { return peers_released; }
+
 #if defined(HS_HAVE_MPI)
 
 static hs_status mpi_fail(hs_ctx *ctx, int rc, const char *what) {

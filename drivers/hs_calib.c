@@ -839,11 +839,14 @@ static void remote_destroy(remote **rp, bool keep_scratch, hs_ctx *ctx) {
             }
         }
     } else if (r->tier == HS_TIER_MPI) {
-        for (int k = 0; k < r->n; k++) {
+        int told = 0;
+        for (; told < r->n; told++) {
             double stop[1] = {CMD_STOP};
             /* best effort: a failing send here only means the job is ending anyway */
-            if (hs_mpi_send(r->index[k], TAG_JOB, stop, 1, ctx) != HS_OK) break;
+            if (hs_mpi_send(r->index[told], TAG_JOB, stop, 1, ctx) != HS_OK) break;
         }
+        /* a rank still evaluating would block on its reply, which nobody receives now */
+        if (told == r->n && r->n_busy == 0) hs_mpi_note_peers_released();
     }
     hs_free(r->index);
     hs_free(r->pid);

@@ -287,8 +287,9 @@ int main(int argc, char **argv) {
     }
     int rc = exit_code(st);
     if (mpi) {
-        /* a failing rank must not leave the others waiting for messages that never come */
-        if (st != HS_OK) {
+        /* a failing rank must not leave the others waiting for messages that never come;
+         * once rank 0 has released them, every rank finalises instead */
+        if (st != HS_OK && !hs_mpi_peers_released()) {
             fflush(stderr);
             hs_mpi_abort(rc);
         }
