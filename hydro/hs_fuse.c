@@ -48,6 +48,7 @@
 #include <string.h>
 
 #include "hs_math.h"
+#include "hs_prefetch.h"
 #include "hs_time.h"
 #include "hs_vmath.h"
 

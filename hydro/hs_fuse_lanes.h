@@ -1407,12 +1407,11 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
              * block's start the prefetches themselves stalled) */
             if (contiguous && t0 + TB + j < nt) {
                 const size_t ahead = (t0 + TB + j) * n + h0;
-                __builtin_prefetch(fv->precip_mm + ahead);
-                __builtin_prefetch(fv->precip_mm + ahead + FL_W - 1);
-                __builtin_prefetch(fv->temp_c + ahead);
-                __builtin_prefetch(fv->temp_c + ahead + FL_W - 1);
-                __builtin_prefetch(fv->pet_mm + ahead);
-                __builtin_prefetch(fv->pet_mm + ahead + FL_W - 1);
+                hs_prefetch_row(fv->precip_mm + ahead, FL_W);
+                hs_prefetch_row(fv->temp_c + ahead, FL_W);
+                hs_prefetch_row(fv->pet_mm + ahead, FL_W);
+                /* and today's output row, written with the block's at its end */
+                hs_prefetch_row_for_write(out->runoff_mm + (t0 + j) * n + h0, FL_W);
             }
             _Alignas(64) double peff[FL_W];
             double *input = in_b[j];

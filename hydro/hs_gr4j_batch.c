@@ -46,6 +46,7 @@
 
 #include "hs_gr4j.h"
 #include "hs_gr4j_impl.h"
+#include "hs_prefetch.h"
 #include "hs_vmath.h"
 
 #define HGB_GROUP 32 /* the widest lane group */
@@ -415,21 +416,12 @@ HGB_INLINE void hgb_hru_group_run(const hs_gr4j_hru_run *job, const size_t g0,
     for (size_t t = t0; t < t1; t++) {
         const double *restrict pt = job->precip_mm + t * n + g0;
         const double *restrict et = job->pet_mm + t * n + g0;
-#if defined(__GNUC__) || defined(__clang__)
-        /* The rows of successive steps are a whole HRU count apart: no hardware prefetcher
-         * follows that stride, and with thousands of HRUs each row would be a miss to memory. */
         if (t + HGB_PREFETCH < t1) {
             const size_t ahead = HGB_PREFETCH * n;
-            __builtin_prefetch(pt + ahead, 0, 1);
-            __builtin_prefetch(et + ahead, 0, 1);
-            __builtin_prefetch(job->runoff_mm + t * n + g0 + ahead, 1, 1);
-            if (W > 8) {
-                __builtin_prefetch(pt + ahead + 8, 0, 1);
-                __builtin_prefetch(et + ahead + 8, 0, 1);
-                __builtin_prefetch(job->runoff_mm + t * n + g0 + ahead + 8, 1, 1);
-            }
+            hs_prefetch_row(pt + ahead, n_real);
+            hs_prefetch_row(et + ahead, n_real);
+            hs_prefetch_row_for_write(job->runoff_mm + t * n + g0 + ahead, n_real);
         }
-#endif
         for (size_t j = 0; j < W; j++) {
             p[j] = pt[j < n_real ? j : 0];
             e[j] = et[j < n_real ? j : 0];

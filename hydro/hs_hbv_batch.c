@@ -54,6 +54,7 @@
 
 #include "hs_hbv.h"
 #include "hs_hbv_impl.h"
+#include "hs_prefetch.h"
 #include "hs_vmath.h"
 
 #define HSB_GROUP 32               /* the widest lane group */
@@ -481,8 +482,18 @@ HSB_INLINE void hsb_hru_group_run(const hs_hbv_hru_run *job, const size_t g0,
             L->ring[k][j] = job->ring[i * HSB_RING + k];
         }
     }
+    enum { HSB_PREFETCH = 4 }; /* steps ahead (hs_prefetch.h) */
     for (size_t t = t0; t < t1; t++) {
         const size_t row = t * n + g0;
+        if (t + HSB_PREFETCH < t1) {
+            const size_t ahead = row + HSB_PREFETCH * n;
+            hs_prefetch_row(job->precip_mm + ahead, n_real);
+            hs_prefetch_row(job->temp_c + ahead, n_real);
+            hs_prefetch_row(job->pet_mm + ahead, n_real);
+            hs_prefetch_row_for_write(job->runoff_mm + ahead, n_real);
+            if (job->aet_mm) hs_prefetch_row_for_write(job->aet_mm + ahead, n_real);
+            if (job->input_mm) hs_prefetch_row_for_write(job->input_mm + ahead, n_real);
+        }
         for (size_t j = 0; j < W; j++) {
             const size_t c = row + (j < n_real ? j : 0);
             L->pl[j] = job->precip_mm[c];

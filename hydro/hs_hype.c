@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "hs_prefetch.h"
 #include "hs_time.h"
 
 #define HYPE_PI 3.14159265358979323846
@@ -413,8 +414,18 @@ HYPE_INLINE void hype_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view 
     double *in_out = out->input_mm ? out->input_mm + i : NULL;
     int doy = hype_pet ? hs_day_of_year(f->first_day) : 0;
 
+    enum { HYPE_PREFETCH = 8 }; /* steps ahead (hs_prefetch.h); a hit for 7 HRUs in 8 */
     for (size_t t = 0; t < nt; t++) {
         const size_t idx = t * n;
+        if (t + HYPE_PREFETCH < nt) {
+            const size_t ahead = idx + HYPE_PREFETCH * n;
+            hs_prefetch_row(prec + ahead, 1);
+            hs_prefetch_row(temp + ahead, 1);
+            if (!hype_pet) hs_prefetch_row(pet + ahead, 1);
+            hs_prefetch_row_for_write(q_out + ahead, 1);
+            if (aet_out) hs_prefetch_row_for_write(aet_out + ahead, 1);
+            if (in_out) hs_prefetch_row_for_write(in_out + ahead, 1);
+        }
         const double p = prec[idx], tc = temp[idx];
 
         /* 1. PET (§4.4) */
