@@ -33,6 +33,7 @@
 #include "hs_cemaneige.h"
 #include "hs_cemaneige_impl.h"
 #include "hs_gr4j_impl.h"
+#include "hs_vmath.h"
 
 #define AIRGR_REAL(x) ((double)(float)(x))
 
@@ -264,7 +265,7 @@ GR4J_INLINE double gr4j_step_inline(hs_gr4j_state *st, const double *uh1, const 
         pn = 0.0;
         ws = en / a;
         if (ws > 13.0) ws = 13.0;
-        const double exp_ws = exp(2.0 * ws);
+        const double exp_ws = hs_vm_exp_plain(2.0 * ws);
         const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
         const double sr = s / a;
         es = s * (2.0 - sr) * tws / (1.0 + (1.0 - sr) * tws);
@@ -278,7 +279,7 @@ GR4J_INLINE double gr4j_step_inline(hs_gr4j_state *st, const double *uh1, const 
         pn = p1 - e;
         ws = pn / a;
         if (ws > 13.0) ws = 13.0;
-        const double exp_ws = exp(2.0 * ws);
+        const double exp_ws = hs_vm_exp_plain(2.0 * ws);
         const double tws = (exp_ws - 1.0) / (exp_ws + 1.0);
         const double sr = s / a;
         ps = a * (1.0 - sr * sr) * tws / (1.0 + sr * tws);

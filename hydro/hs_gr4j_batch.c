@@ -18,7 +18,7 @@
  * of arrays, 64-byte aligned, on the stack: about 33 KiB for 32 lanes), and each day is:
  *   A  the production store's tanh argument w = min(En or Pn / X1, 13), per lane (the branch
  *      P <= E is the same for all lanes: they share the forcing);
- *   E  exp(2 w), glibc's exp() lane by lane (the scalar model's call; padding lanes copy lane 0);
+ *   E  exp(2 w), hs_vm_exp_plain in vector form (the scalar model's function, the same bits);
  *   B  the rest of the production store, percolation, the 0.9/0.1 split;
  *   U  the UH1/UH2 shift registers, cell by cell up to the largest airGR loop limit of each
  *      chunk of 8 lanes (sorted by X4, the lanes of a chunk have similar limits), each lane's
@@ -359,16 +359,17 @@ HGB_INLINE void hgb_group_run(const hgb_job *job, const size_t W, const bool vec
                     ws[j] = 2.0 * w;
                 }
             }
-            /* E: glibc's exp, lane by lane (padding lanes are copies of lane 0), or the
-             * vectorised one of hs_vmath.h. */
+            /* E: the scalar model's hs_vm_exp_plain (no FMA), or hs_vm_exp (vector mode). */
             if (vec) {
                 const double *restrict ws = L->ws;
                 double *restrict ew = L->ew;
 #pragma omp simd aligned(ws, ew : 64)
                 for (size_t j = 0; j < W; j++) ew[j] = hs_vm_exp(ws[j]);
             } else {
-                for (size_t j = 0; j < n_real; j++) L->ew[j] = exp(L->ws[j]);
-                for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
+                const double *restrict ws = L->ws;
+                double *restrict ew = L->ew;
+#pragma omp simd aligned(ws, ew : 64)
+                for (size_t j = 0; j < W; j++) ew[j] = hs_vm_exp_plain(ws[j]);
             }
             /* B: production store, percolation, split. */
             if (wet)
@@ -441,8 +442,12 @@ HGB_INLINE void hgb_hru_group_run(const hs_gr4j_hru_run *job, const size_t g0,
                 wet[j] = w ? 1.0 : 0.0;
             }
         }
-        for (size_t j = 0; j < n_real; j++) L->ew[j] = exp(L->ws[j]);
-        for (size_t j = n_real; j < W; j++) L->ew[j] = L->ew[0];
+        {
+            const double *restrict ws = L->ws;
+            double *restrict ew = L->ew;
+#pragma omp simd aligned(ws, ew : 64)
+            for (size_t j = 0; j < W; j++) ew[j] = hs_vm_exp_plain(ws[j]);
+        }
         hgb_production_lanes(W, L->x1, L->ew, wet, pe, p, e, L->s, L->ph1, L->ph2, ae);
         hgb_uh_step(L, W);
         hgb_routing_step(L, W, false, tie_flag, q, xs);

@@ -232,4 +232,35 @@ HS_VM_INLINE double hs_vm_exp(double y)
     return y < -708.4 ? 0.0 : v;
 }
 
+/* e^y as hs_vm_exp, every multiply-add a multiplication then an addition (the project builds
+ * hydro/ with -ffp-contract=off): no fma(), which baseline x86-64 code calls in libm, so scalar
+ * code gets it inline too, and with the same operations in every instruction-set copy and in
+ * scalar code the bits are the same everywhere. GR4J's production store calls it in its scalar
+ * step and in its lanes alike (glibc's exp() there was called lane by lane, ~15 % of the lanes'
+ * time). Within 1 ulp of e^y (tests/hydro/test_gr4j_batch.c samples [0, 26], GR4J's range, and
+ * [-708, 709] against expl). */
+HS_VM_INLINE double hs_vm_exp_plain(double y)
+{
+    const double yc = y < -708.4 ? -708.4 : y;
+    const double tn = yc * 1.4426950408889634074 + HS_VM_MAGIC;
+    const double n = tn - HS_VM_MAGIC;
+    /* n * HS_VM_LN2_HI is exact (|n| < 2^11) and close to yc: r's first part is exact */
+    const double r = (yc - n * HS_VM_LN2_HI) - n * HS_VM_LN2_LO;
+    const double r2 = r * r, r4 = r2 * r2, r8 = r4 * r4;
+    const double a0 = r * (1.0 / 6) + 1.0 / 2, a1 = r * (1.0 / 120) + 1.0 / 24;
+    const double a2 = r * (1.0 / 5040) + 1.0 / 720;
+    const double a3 = r * (1.0 / 362880) + 1.0 / 40320;
+    const double a4 = r * (1.0 / 39916800) + 1.0 / 3628800;
+    const double a5 = r * (1.0 / 6227020800.0) + 1.0 / 479001600;
+    const double b0 = r2 * a1 + a0, b1 = r2 * a3 + a2, b2 = r2 * a5 + a4;
+    const double pr = r8 * b2 + (r4 * b1 + b0);
+    /* 1 + r carried as hi + lo (Fast2Sum: |r| < 1), so the sum is rounded once, at the end */
+    const double hi = 1.0 + r, lo = (1.0 - hi) + r;
+    const double p = hi + (r2 * pr + lo);
+    const uint64_t ni = hs_vm_as_u64(tn) - hs_vm_as_u64(HS_VM_MAGIC);
+    const double scale = hs_vm_as_double((ni + 1023u) << 52);
+    const double v = p * scale;
+    return y < -708.4 ? 0.0 : v;
+}
+
 #endif /* HS_HYDRO_VMATH_H */

@@ -1,5 +1,6 @@
 /* test_vmath.c -- hs_vm_log_tab (hydro/hs_vmath.h), FUSE's table log, against glibc's log in long
- * double (80-bit: 11 more bits than the result). The scheme's claim: absolute error within
+ * double (80-bit: 11 more bits than the result); then hs_vm_exp_plain, GR4J's exp, against
+ * expl. The log scheme's claim: absolute error within
  * 1e-16 * max(1, |log x|) -- what a power a^e = exp(e log a) needs -- and relative error about
  * 1 ulp near x = 1 (the subintervals next to 1 take c = 1). Also: every table entry checked on
  * its own subinterval (a wrong invc or logc shows there), subnormals, exact log(1) = 0, and a
@@ -30,6 +31,35 @@ static void check(double x)
     const long double scale = fabsl(ref) > 1.0L ? fabsl(ref) : 1.0L;
     if ((double)(err / scale) > worst_abs) worst_abs = (double)(err / scale);
     if (ref != 0.0L && (double)(err / fabsl(ref)) > worst_rel) worst_rel = (double)(err / fabsl(ref));
+}
+
+/* hs_vm_exp_plain (GR4J's e^(2 w)) against expl: error in units of the last place of the
+ * correctly rounded result */
+static double exp_plain_ulps(double y)
+{
+    const long double ref = expl((long double)y);
+    const double r = (double)ref;
+    const double ulp = nextafter(r, INFINITY) - r;
+    return (double)(fabsl((long double)hs_vm_exp_plain(y) - ref) / ulp);
+}
+
+static void test_exp_plain(uint64_t *s)
+{
+    double worst_gr4j = 0, worst = 0;
+    for (int k = 0; k < 400000; k++) {
+        const double a = exp_plain_ulps(26.0 * uniform(s)); /* 2 min(Pn or En / X1, 13) */
+        const double b = exp_plain_ulps(-708.0 + 1417.0 * uniform(s));
+        worst_gr4j = a > worst_gr4j ? a : worst_gr4j;
+        worst = b > worst ? b : worst;
+    }
+    printf("hs_vm_exp_plain vs expl: worst %.3f ulp on [0, 26], %.3f ulp on [-708, 709]\n",
+           worst_gr4j, worst);
+    HS_CHECK(worst_gr4j <= 0.9);
+    HS_CHECK(worst <= 1.01); /* a little over 1 only next to the subnormal range */
+    HS_CHECK(hs_vm_exp_plain(0.0) == 1.0);
+    HS_CHECK(hs_vm_exp_plain(1.0) == exp(1.0));
+    HS_CHECK(hs_vm_exp_plain(-800.0) == 0.0);
+    HS_CHECK(isnan(hs_vm_exp_plain(NAN)));
 }
 
 int main(void)
@@ -67,5 +97,6 @@ int main(void)
     HS_CHECK(isfinite(hs_vm_log_tab(-3.0)));
     HS_CHECK(isfinite(hs_vm_log_tab(NAN)));
     HS_CHECK(isfinite(hs_vm_log_tab(INFINITY)));
+    test_exp_plain(&s);
     HS_TEST_REPORT();
 }
