@@ -12,14 +12,15 @@
  * Agreement with the scalar model (tests/hydro/test_gr4j_batch.c): every floating-point
  * operation is the one hs_gr4j.c does, in the same order (divisions stay divisions, powers are
  * written as the scalar model writes them, no FMA contraction: -ffp-contract=off on this file);
- * sqrt is IEEE-exact (vectorised); exp() is glibc's, called lane by lane; the UH shift
+ * sqrt is IEEE-exact (vectorised); exp is the scalar model's hs_vm_exp_plain (hs_vmath.h: plain
+ * multiplications and additions, so vectorised it keeps its bits); the UH shift
  * registers are updated cell by cell up to each lane's own airGR loop limit (a select keeps the
  * cells the scalar model does not touch); fmax(0, qd0) is reproduced with its tie rule for -0
  * probed from libm at create. So the runoff is BIT-IDENTICAL (memcmp) to hs_model_run() of
  * "GR4J" (fresh model, hs_model_init with the same parameters) for every lane and batch size.
  *
  * GR4J_BATCH_MATH = vector (option; default exact) trades the last bits for speed: exp() becomes
- * the vectorised one of hs_vmath.h, and the six divisions by X1, X3 and (9/4)^4 become
+ * hs_vm_exp (with fused multiply-adds), and the six divisions by X1, X3 and (9/4)^4 become
  * multiplications by reciprocals computed once per lane (each at most one rounding away), and
  * tanh = (e - 1)/(e + 1) is folded into the production store's fraction (one division, not two);
  * 9.1-9.4 ns per day per set at B = 16 against 15.5-16.5 exact (docs/performance.md).
@@ -28,13 +29,15 @@
  *
  * Speed (bench/bench_gr4j_batch.c: 4,017 days of airGR L0123001, random sets, one core of a
  * Xeon with AVX-512, shared machine, medians): scalar model 67-73 ns per day per parameter set;
- * batched B = 1: the same (a lone lane runs the scalar step), B = 8: ~19-22, B = 16: ~15-18,
- * B = 32: ~15-17 ns, i.e. 4-4.5x the scalar model; vector mode: see docs/performance.md. The
+ * batched B = 1: the same (a lone lane runs the scalar step), B = 8: ~16, B = 16: ~13.5,
+ * B = 32: ~13.7 ns (2026-11-25, since exp is vectorised), i.e. ~5.4x the scalar model; vector
+ * mode: see docs/performance.md. The
  * ~10 ns aim of issue 7 is out of reach in exact mode, where the bits must stay the scalar
  * model's: each lane-day needs 10 IEEE divisions and 5
  * square roots (no division may become a multiplication by a reciprocal), and the divide unit
  * alone takes ~9-9.5 ns per lane for those on this CPU (measured with independent operations,
- * AVX2 or AVX-512); glibc's exp adds ~3 ns per lane (measured by replacing it), the UH
+ * AVX2 or AVX-512); glibc's exp, lane by lane, added ~3 ns per lane (hs_vm_exp_plain in
+ * vector form replaced it: 16.5 -> 13.4 ns at B = 16), the UH
  * registers ~1.5-3 ns. Lanes are run sorted by X4 (outputs go to the caller's rows), so lanes
  * of similar UH length share a vector and loop over fewer UH cells.
  *

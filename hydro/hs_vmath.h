@@ -2,9 +2,10 @@
  * vectorises them (selects instead of branches, integer work through the 2^52 "magic number"
  * so AVX2, which lacks 64-bit integer <-> double conversions, vectorises too). Used by the
  * batched kernels' vector modes (HBV_BATCH_POW, GR4J_BATCH_MATH = vector); the exact modes call
- * glibc. Accuracy: log within 1 ulp (fdlibm's reduction, atanh series truncated below 1e-18
- * relative), exp within about 1 ulp for |y| <= 709 (Cody-Waite reduction, Taylor series to
- * degree 13, truncation < 5e-18): see tests/hydro/test_hbv_batch.c (pow) and
+ * glibc, except GR4J's exp (hs_vm_exp_plain, below: the scalar model's own). Accuracy: log
+ * within 1 ulp (fdlibm's reduction, atanh series truncated below 1e-18 relative), exp within
+ * about 1 ulp for |y| <= 709 (Cody-Waite reduction, Taylor series to degree 13, truncation
+ * < 5e-18): see tests/hydro/test_hbv_batch.c (pow) and
  * tests/hydro/test_gr4j_batch.c (exp). Multiply-adds are fma() calls: correctly rounded, so
  * every instruction-set copy (FMA hardware, or libm where a copy lacks it) gives the same bits;
  * the kernels' AVX2 copies are arch=x86-64-v3 (AVX2 with FMA) for that. Not installed. */
