@@ -1412,6 +1412,9 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
                 hs_prefetch_row(fv->pet_mm + ahead, FL_W);
                 /* and today's output row, written with the block's at its end */
                 hs_prefetch_row_for_write(out->runoff_mm + (t0 + j) * n + h0, FL_W);
+                if (out->aet_mm) hs_prefetch_row_for_write(out->aet_mm + (t0 + j) * n + h0, FL_W);
+                if (out->input_mm)
+                    hs_prefetch_row_for_write(out->input_mm + (t0 + j) * n + h0, FL_W);
             }
             _Alignas(64) double peff[FL_W];
             double *input = in_b[j];
