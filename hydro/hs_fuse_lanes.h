@@ -1407,14 +1407,14 @@ FUSE_INLINE void FL(fl_run_group)(hs_model_impl *m, const fuse_shape *sh, const 
              * block's start the prefetches themselves stalled) */
             if (contiguous && t0 + TB + j < nt) {
                 const size_t ahead = (t0 + TB + j) * n + h0;
-                hs_prefetch_row(fv->precip_mm + ahead, FL_W);
-                hs_prefetch_row(fv->temp_c + ahead, FL_W);
-                hs_prefetch_row(fv->pet_mm + ahead, FL_W);
+                hs_prefetch_row(fv->precip_mm + ahead, FL_W, false);
+                hs_prefetch_row(fv->temp_c + ahead, FL_W, false);
+                hs_prefetch_row(fv->pet_mm + ahead, FL_W, false);
                 /* and today's output row, written with the block's at its end */
-                hs_prefetch_row_for_write(out->runoff_mm + (t0 + j) * n + h0, FL_W);
-                if (out->aet_mm) hs_prefetch_row_for_write(out->aet_mm + (t0 + j) * n + h0, FL_W);
+                hs_prefetch_row(out->runoff_mm + (t0 + j) * n + h0, FL_W, true);
+                if (out->aet_mm) hs_prefetch_row(out->aet_mm + (t0 + j) * n + h0, FL_W, true);
                 if (out->input_mm)
-                    hs_prefetch_row_for_write(out->input_mm + (t0 + j) * n + h0, FL_W);
+                    hs_prefetch_row(out->input_mm + (t0 + j) * n + h0, FL_W, true);
             }
             _Alignas(64) double peff[FL_W];
             double *input = in_b[j];

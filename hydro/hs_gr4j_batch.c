@@ -419,9 +419,9 @@ HGB_INLINE void hgb_hru_group_run(const hs_gr4j_hru_run *job, const size_t g0,
         const double *restrict et = job->pet_mm + t * n + g0;
         if (t + HGB_PREFETCH < t1) {
             const size_t ahead = HGB_PREFETCH * n;
-            hs_prefetch_row(pt + ahead, n_real);
-            hs_prefetch_row(et + ahead, n_real);
-            hs_prefetch_row_for_write(job->runoff_mm + t * n + g0 + ahead, n_real);
+            hs_prefetch_row(pt + ahead, n_real, false);
+            hs_prefetch_row(et + ahead, n_real, false);
+            hs_prefetch_row(job->runoff_mm + t * n + g0 + ahead, n_real, true);
         }
         for (size_t j = 0; j < W; j++) {
             p[j] = pt[j < n_real ? j : 0];

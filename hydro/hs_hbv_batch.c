@@ -487,12 +487,12 @@ HSB_INLINE void hsb_hru_group_run(const hs_hbv_hru_run *job, const size_t g0,
         const size_t row = t * n + g0;
         if (t + HSB_PREFETCH < t1) {
             const size_t ahead = row + HSB_PREFETCH * n;
-            hs_prefetch_row(job->precip_mm + ahead, n_real);
-            hs_prefetch_row(job->temp_c + ahead, n_real);
-            hs_prefetch_row(job->pet_mm + ahead, n_real);
-            hs_prefetch_row_for_write(job->runoff_mm + ahead, n_real);
-            if (job->aet_mm) hs_prefetch_row_for_write(job->aet_mm + ahead, n_real);
-            if (job->input_mm) hs_prefetch_row_for_write(job->input_mm + ahead, n_real);
+            hs_prefetch_row(job->precip_mm + ahead, n_real, false);
+            hs_prefetch_row(job->temp_c + ahead, n_real, false);
+            hs_prefetch_row(job->pet_mm + ahead, n_real, false);
+            hs_prefetch_row(job->runoff_mm + ahead, n_real, true);
+            if (job->aet_mm) hs_prefetch_row(job->aet_mm + ahead, n_real, true);
+            if (job->input_mm) hs_prefetch_row(job->input_mm + ahead, n_real, true);
         }
         for (size_t j = 0; j < W; j++) {
             const size_t c = row + (j < n_real ? j : 0);

@@ -419,12 +419,12 @@ HYPE_INLINE void hype_run_hru(hs_model_impl *m, size_t i, const hs_forcing_view 
         const size_t idx = t * n;
         if (t + HYPE_PREFETCH < nt) {
             const size_t ahead = idx + HYPE_PREFETCH * n;
-            hs_prefetch_row(prec + ahead, 1);
-            hs_prefetch_row(temp + ahead, 1);
-            if (!hype_pet) hs_prefetch_row(pet + ahead, 1);
-            hs_prefetch_row_for_write(q_out + ahead, 1);
-            if (aet_out) hs_prefetch_row_for_write(aet_out + ahead, 1);
-            if (in_out) hs_prefetch_row_for_write(in_out + ahead, 1);
+            hs_prefetch_row(prec + ahead, 1, false);
+            hs_prefetch_row(temp + ahead, 1, false);
+            if (!hype_pet) hs_prefetch_row(pet + ahead, 1, false);
+            hs_prefetch_row(q_out + ahead, 1, true);
+            if (aet_out) hs_prefetch_row(aet_out + ahead, 1, true);
+            if (in_out) hs_prefetch_row(in_out + ahead, 1, true);
         }
         const double p = prec[idx], tc = temp[idx];
 

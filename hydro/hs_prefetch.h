@@ -9,34 +9,27 @@
 #ifndef HS_HYDRO_PREFETCH_H
 #define HS_HYDRO_PREFETCH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 enum { HS_CACHE_LINE = 64 };
 
-/* Every cache line of row[0 .. n) (n >= 1) into the cache, for reading. No effect on results. */
-static inline void hs_prefetch_row(const double *row, size_t n)
+/* Every cache line of row[0 .. n) (n >= 1) into the cache, for reading or for a write to come
+ * (`for_write`: a constant at each inlined call). No effect on results. */
+static inline void hs_prefetch_row(const double *row, size_t n, bool for_write)
 {
 #if defined(__GNUC__) || defined(__clang__)
     const uintptr_t last = (uintptr_t)(row + n - 1);
     for (uintptr_t a = (uintptr_t)row & ~(uintptr_t)(HS_CACHE_LINE - 1); a <= last;
-         a += HS_CACHE_LINE)
-        __builtin_prefetch((const void *)a, 0, 1);
+         a += HS_CACHE_LINE) {
+        if (for_write)
+            __builtin_prefetch((const void *)a, 1, 1);
+        else
+            __builtin_prefetch((const void *)a, 0, 1);
+    }
 #else
-    (void)row, (void)n;
-#endif
-}
-
-/* The same for a row that is about to be written. */
-static inline void hs_prefetch_row_for_write(double *row, size_t n)
-{
-#if defined(__GNUC__) || defined(__clang__)
-    const uintptr_t last = (uintptr_t)(row + n - 1);
-    for (uintptr_t a = (uintptr_t)row & ~(uintptr_t)(HS_CACHE_LINE - 1); a <= last;
-         a += HS_CACHE_LINE)
-        __builtin_prefetch((void *)a, 1, 1);
-#else
-    (void)row, (void)n;
+    (void)row, (void)n, (void)for_write;
 #endif
 }
 
